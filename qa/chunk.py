@@ -1,0 +1,120 @@
+"""Document → Chunks: paragraph-first splitting inside sections, with exact spans and section paths."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from .clean import heading_label, heading_level
+from .glossary import romanize
+from .ingest import Document
+
+# Paragraph first, then Chinese sentence ends, then clauses; separators stay with their sentence.
+SEPARATORS = ["\n", "。", "！", "？", "；", "，", ""]
+SECTION_SEP = " › "
+
+
+@dataclass
+class Chunk:
+    id: str
+    source: str
+    district: str
+    year: int
+    title: str
+    section: str
+    start: int  # span in the cleaned document text: document.text[start:end] == text
+    end: int
+    text: str
+
+    def context(self) -> str:
+        """What is embedded and keyword-indexed: the passage with the report and section it sits in,
+        so a paragraph that never names its district is still found by a question that does."""
+        english = romanize(self.district) if self.district else ""
+        head = f"{self.district}（{english}）{self.year}年 {self.title}"
+        return f"{head}\n{self.section}\n{self.text}" if self.section else f"{head}\n{self.text}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _is_subheading(paragraph: str) -> bool:
+    """A short line with no sentence punctuation and no figures that introduces what follows
+    ("主要指标"); "地区生产总值增长7%" on its own line is a fact, not a heading."""
+    return (
+        len(paragraph) <= 30
+        and not re.search(r"[。！？；，,;!?:：]", paragraph)
+        and not re.search(r"\d+(\.\d+)?\s*(%|亿|万|元|天|人|户|家)|^[\d\s]+$", paragraph)
+    )
+
+
+def sections(text: str) -> list[tuple[str, int, int]]:
+    """Split a cleaned document into (section path, start, end) blocks of body text.
+
+    Level 1 "一、…", level 2 "（一）…", level 3 a short unpunctuated line. A heading glued to its
+    body text ("（一）产业发展质效稳步提升。加快建设…") names the section and stays in the body.
+    """
+    path: list[str] = ["", "", ""]
+    blocks: list[tuple[str, int, int]] = []
+    current, block_start, block_end = None, None, None
+    offset = 0
+    for paragraph in text.split("\n"):
+        start, end = offset, offset + len(paragraph)
+        offset = end + 1
+        level = heading_level(paragraph)
+        standalone = _is_subheading(paragraph)
+        if level:
+            path[level - 1:] = [heading_label(paragraph)] + [""] * (3 - level)
+        elif standalone:
+            path[2] = paragraph.strip()
+        # A heading line opens its section's text too: nothing of the report is left unindexed.
+        name = SECTION_SEP.join(p for p in path if p)
+        if name != current and block_start is not None:
+            blocks.append((current, block_start, block_end))
+            block_start = None
+        if block_start is None:
+            current, block_start = name, start
+        block_end = end
+    if block_start is not None:
+        blocks.append((current, block_start, block_end))
+    return blocks
+
+
+def make_splitter(chunk_size: int, chunk_overlap: int):
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    return RecursiveCharacterTextSplitter(
+        chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap,
+        separators=SEPARATORS,
+        keep_separator="end",
+        strip_whitespace=True,
+    )
+
+
+def chunk_document(doc: Document, chunk_size: int = 300, chunk_overlap: int = 40) -> list[Chunk]:
+    splitter = make_splitter(chunk_size, chunk_overlap)
+    chunks: list[Chunk] = []
+    for section, block_start, block_end in sections(doc.text):
+        block = doc.text[block_start:block_end]
+        cursor = 0
+        for piece in splitter.split_text(block):
+            # Overlap means the next piece may start before the end of the last one.
+            found = block.find(piece, max(0, cursor - chunk_overlap - len(piece)))
+            if found < 0:
+                found = block.find(piece)
+            start = block_start + found
+            cursor = found + len(piece)
+            chunks.append(
+                Chunk(
+                    id=f"{doc.source}#{len(chunks)}",
+                    source=doc.source,
+                    district=doc.district,
+                    year=doc.year,
+                    title=doc.title,
+                    section=section,
+                    start=start,
+                    end=start + len(piece),
+                    text=piece,
+                )
+            )
+    return chunks

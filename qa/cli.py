@@ -1,0 +1,245 @@
+"""`qa` command line: parse flags, call the package, print. No retrieval logic lives here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .config import ROOT, Settings, load_settings
+from .errors import QAError
+
+
+def _settings(args) -> Settings:
+    settings = load_settings()
+    return settings.with_(
+        reports_dir=Path(args.reports) if getattr(args, "reports", None) else None,
+        index_dir=Path(args.index) if getattr(args, "index", None) else None,
+        embedder=getattr(args, "embedder", None),
+    )
+
+
+def _districts(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    out = []
+    for value in values:
+        out.extend(v.strip() for v in value.replace("，", ",").split(",") if v.strip())
+    return out
+
+
+def cmd_index(args) -> int:
+    from tqdm import tqdm
+
+    from .store import build_index
+
+    settings = _settings(args)
+    bar = None
+
+    def start(total):
+        nonlocal bar
+        bar = tqdm(total=total, desc="embedding chunks", unit="chunk", file=sys.stderr, disable=args.quiet)
+
+    def progress(n):
+        if bar is not None:
+            bar.update(n)
+
+    report = build_index(settings, full=args.full, on_message=lambda m: print(m, file=sys.stderr),
+                         on_embed_start=start, on_progress=progress)
+    if bar is not None:
+        bar.close()
+    kind = "full build" if report.full else ("incremental" if report.modified else "up to date")
+    print(f"index: {settings.index_dir} ({kind}, {report.seconds:.1f}s) — {len(report.documents)} reports, "
+          f"{report.chunks} chunks, {report.embedded} embedded")
+    for name, label in (("added", "added"), ("changed", "changed"), ("removed", "removed")):
+        for source in getattr(report, name):
+            print(f"  {label}: {source}")
+    if not args.quiet:
+        for doc in report.documents:
+            removed = ", ".join(f"{k} {v}" for k, v in doc.get("removed", {}).items()) or "nothing"
+            print(f"  {doc['source']}: {doc['district']} {doc['year']} 《{doc['title']}》 [{doc['encoding']}] cleaned: {removed}")
+    for source, why in report.skipped.items():
+        print(f"  skipped: {source} — {why}")
+    return 0
+
+
+def _load_searcher(args):
+    from .search import Searcher
+    from .store import load_index
+
+    settings = _settings(args)
+    return Searcher(load_index(settings.index_dir), settings)
+
+
+def _print_answer(answer, show_scores: bool) -> None:
+    bold, end = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("【", "】")
+    if answer.abstain:
+        print("The reports do not say." if answer.lang == "en" else "报告中没有找到答案。")
+        if answer.hits:
+            print("Closest passages:" if answer.lang == "en" else "最接近的段落：")
+    else:
+        print(f"{bold}{answer.district}{end} — {answer.sentence} [1]")
+    for h in answer.hits:
+        score = f"  score {h.score:.4f} (dense {h.dense:.3f}, bm25 {h.keyword:.2f})" if show_scores else ""
+        print(f"\n[{h.rank}] {h.district} · {h.title} · {h.section or '—'}{score}")
+        print(f"    {h.source}:{h.start}-{h.end}")
+        text = h.text[: h.sentence_start] + bold + h.sentence + end + h.text[h.sentence_end :]
+        print("    " + text.replace("\n", "\n    "))
+
+
+def cmd_search(args) -> int:
+    from .answer import make_answer
+    from .search import analyze
+
+    searcher = _load_searcher(args)
+    districts = _districts(args.district)
+    unknown = [d for d in districts or [] if d not in searcher.districts]
+    if unknown:
+        raise QAError(f"Unknown district {', '.join(unknown)}; indexed: {', '.join(searcher.districts)}")
+
+    def ask(question: str):
+        query = analyze(question, searcher.districts)
+        hits = searcher.search_query(query, k=args.k, districts=districts, retriever=args.retriever)
+        return make_answer(query, hits)
+
+    if args.jsonl:
+        for line in sys.stdin:
+            question = line.strip()
+            if not question:
+                continue
+            if question.startswith("{"):  # also accept {"question": …} lines
+                try:
+                    question = json.loads(question).get("question", question)
+                except ValueError:
+                    pass
+            print(json.dumps(ask(question).to_json(), ensure_ascii=False), flush=True)
+        return 0
+    if not args.question:
+        return _interactive(ask, args)
+    answer = ask(" ".join(args.question))
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer, args.scores)
+    return 0
+
+
+def _interactive(ask, args) -> int:
+    print("Ask about the reports (empty line or Ctrl-D to quit). 输入问题，回车检索。")
+    while True:
+        try:
+            question = input("qa> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        _print_answer(ask(question), args.scores)
+        print()
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import breakdown, load_items, run_eval, worst_misses
+
+    searcher = _load_searcher(args)
+    items = load_items(Path(args.data))
+    retrievers = ["dense", "keyword", "hybrid"] if args.retriever == "all" else [args.retriever]
+    results = {}
+    for retriever in retrievers:
+        started = time.perf_counter()
+        report = run_eval(searcher, items, k=max(args.k, 10), retriever=retriever)
+        table = breakdown(report)
+        results[retriever] = {"metrics": table, "misses": worst_misses(report), "seconds": time.perf_counter() - started}
+        print(f"\n== {retriever}  ({len(items)} questions, {searcher.index.manifest['embedder']}, "
+              f"{results[retriever]['seconds']:.1f}s)")
+        cols = ["n", "R@1", "R@5", "R@10", "MRR", "nDCG@10", "which_district_acc", "abstain_precision", "abstain_recall", "wrongly_refused"]
+        print(f"{'group':<16}" + "".join(f"{c[:12]:>13}" for c in cols))
+        for name in sorted(table, key=lambda g: (g != "all", not g.startswith("lang"), g)):
+            row = table[name]
+            print(f"{name:<16}" + "".join(f"{row[c]:>13.3f}" if isinstance(row.get(c), float) else f"{row.get(c, ''):>13}" for c in cols))
+        if args.misses:
+            print("worst misses:")
+            for miss in results[retriever]["misses"]:
+                print(f"  {miss['id']} rank={miss['rank']} {miss['question']}\n     expected {miss['expected']}\n     first    {miss['first']}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+def cmd_status(args) -> int:
+    from .store import index_status, read_manifest
+
+    settings = _settings(args)
+    status = index_status(settings)
+    print(status)
+    manifest = read_manifest(settings.index_dir)
+    if manifest and args.verbose:
+        print(json.dumps({k: v for k, v in manifest.items() if k != "reports"}, ensure_ascii=False, indent=2))
+    return 0 if status == "fresh" else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Cited answers from Chinese government work reports.")
+    parser.add_argument("--version", action="version", version=f"qa {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index", help="index folder (default: index/, env QA_INDEX_DIR)")
+
+    p = sub.add_parser("index", parents=[common], help="build or update the index from the reports folder")
+    p.add_argument("--reports", help="reports folder (default: reports/, env QA_REPORTS_DIR)")
+    p.add_argument("--full", action="store_true", help="rebuild everything instead of only new or changed reports")
+    p.add_argument("--embedder", help="e5 (default), use, e5+use, hash, or st:<model name or folder> (env QA_EMBEDDER)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-report lines")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", parents=[common], help="ask a question; without one, an interactive prompt")
+    p.add_argument("question", nargs="*", help="the question, in Chinese or English")
+    p.add_argument("-k", "--k", type=int, default=5, help="number of passages (default 5)")
+    p.add_argument("--district", action="append", help="only these districts (repeat or comma-separate)")
+    p.add_argument("--retriever", choices=["hybrid", "dense", "keyword"], default="hybrid")
+    p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    p.add_argument("--jsonl", action="store_true", help="batch: one question per stdin line, one JSON object per line")
+    p.add_argument("--scores", action="store_true", help="show retrieval scores")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("eval", parents=[common], help="Recall@k, MRR and more on a Q&A set")
+    p.add_argument("--data", default=str(ROOT / "eval" / "qa.jsonl"))
+    p.add_argument("--retriever", choices=["hybrid", "dense", "keyword", "all"], default="hybrid")
+    p.add_argument("-k", "--k", type=int, default=10)
+    p.add_argument("--misses", action="store_true", help="list the worst misses")
+    p.add_argument("--out", help="write the metrics as JSON here")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("status", parents=[common], help="is the index missing, stale or fresh?")
+    p.add_argument("--reports")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    try:
+        if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
+            raise QAError("--k must be at least 1")
+        return args.func(args)
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

