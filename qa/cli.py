@@ -226,7 +226,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
     try:
         if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
             raise QAError("--k must be at least 1")

@@ -171,7 +171,7 @@ def pdf_to_text(path: Path) -> str:
 
 
 _DISTRICT_RE = re.compile(r"([\u4e00-\u9fff]{2,12}?[区县市])(?:人民政府|政府工作报告|人民代表大会|政府)")
-_PREFIX_RE = re.compile(r"^.{2,3}?[省市](?=.{2,}[区县]$)")
+_PREFIX_RE = re.compile(r"^(?:.{2,3}?(?:省|自治区|市))+(?=.{2,}[区县]$)")
 _TITLE_YEAR_RES = (
     re.compile(r"(20\d{2})年[^。\n]{0,20}政府工作报告"),
     re.compile(r"政府工作报告\s*[(（](20\d{2})年?[)）]"),
@@ -208,7 +208,11 @@ def detect_year(text: str, filename: str) -> int:
     m = re.search(r"(20\d{2})", filename)
     if m:
         return int(m.group(1))
-    # The plan half of a report is about the year it is given in: the latest year it names.
+    # A report reviews the year before the one it is given in ("一、2023年工作回顾").
+    m = re.search(r"(20\d{2})年(?:工作)?回顾", text)
+    if m:
+        return int(m.group(1)) + 1
+    # Otherwise the plan half is about the report's year: the latest year it names.
     years = [int(y) for y in re.findall(r"(20\d{2})年", text)]
     return max(years) if years else 0
 

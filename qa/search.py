@@ -87,15 +87,15 @@ def english_expansion(text: str) -> str:
 
 def find_districts(text: str, known: list[str]) -> list[str]:
     """Districts a question names: full name (万州区), short name (万州) or English (Wanzhou)."""
-    lowered = text.lower()
+    lowered = text.lower().replace("’", "'")
     found = []
     for name in known:
         p = place(name)
-        english = p.english.lower().replace("'", "")
+        english = re.escape(p.english.lower()).replace("'", "'?")  # Nan'an, Nanan
         if (
             p.name in text
             or (len(p.short) >= 2 and p.short in text)
-            or re.search(rf"(?<![a-z]){re.escape(english)}(?![a-z])", lowered.replace("'", ""))
+            or re.search(rf"(?<![a-z]){english}(?![a-z])", lowered)
         ):
             found.append(name)
     return found

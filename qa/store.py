@@ -286,8 +286,16 @@ def build_index(
     return report
 
 
-def _build_bm25(texts: list[str], tokenizer: str):
+def _bm25s():
     import bm25s
+
+    # bm25s sets its own logger to DEBUG on import; the library stays quiet unless the caller asks.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+def _build_bm25(texts: list[str], tokenizer: str):
+    bm25s = _bm25s()
 
     bm25 = bm25s.BM25()
     bm25.index([tokenize(t, tokenizer) or [""] for t in texts], show_progress=False)
@@ -296,9 +304,9 @@ def _build_bm25(texts: list[str], tokenizer: str):
 
 def load_index(index_dir: Path) -> Index:
     """Load the live build. NoIndexError if there is none, BrokenIndexError if it is damaged."""
-    import bm25s
     import faiss
 
+    bm25s = _bm25s()
     build = _current_build(index_dir)
     if build is None:
         raise NoIndexError(index_dir)

@@ -44,6 +44,10 @@ def tokenize(text: str, kind: str = "bigram") -> list[str]:
     return tokens
 
 
+# A bare 19xx/20xx with no unit after it ("in 2024") is a year as well.
+_FIGURE_RE = re.compile(r"(?<![\d.])(?!(?:19|20)\d{2}(?![\d.%万亿元个人户家套天吨亩]))\d+(?:\.\d+)?%?(?![\d.年])")
+
+
 def numbers_in(text: str) -> list[str]:
     """Figures in a text as written: "16%", "983", "7.2%"; years ("2023年") are dates, not figures."""
-    return re.findall(r"(?<![\d.])\d+(?:\.\d+)?%?(?![\d.年])", text)
+    return _FIGURE_RE.findall(text)
