@@ -104,7 +104,7 @@ def cmd_search(args) -> int:
     def ask(question: str):
         query = analyze(question, searcher.districts)
         hits = searcher.search_query(query, k=args.k, districts=districts, retriever=args.retriever)
-        return make_answer(query, hits)
+        return make_answer(query, hits, searcher.index.manifest["embedder"])
 
     if args.jsonl:
         for line in sys.stdin:

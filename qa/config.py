@@ -27,6 +27,8 @@ class Settings:
     # Keyword tokenizer: "bigram" or "jieba" (see search.py for the measurement).
     tokenizer: str = "bigram"
     # Reciprocal-rank-fusion constant and the weight of each retriever.
+    # Embed English questions together with their glossary translation (see search.py).
+    expand_dense: bool = True
     rrf_k: int = 60
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
@@ -48,4 +50,5 @@ def load_settings() -> Settings:
         chunk_size=int(_env("QA_CHUNK_SIZE", str(base.chunk_size))),
         chunk_overlap=int(_env("QA_CHUNK_OVERLAP", str(base.chunk_overlap))),
         tokenizer=_env("QA_TOKENIZER", base.tokenizer),
+        expand_dense=_env("QA_EXPAND_DENSE", "1") not in ("0", "false", "no"),
     )

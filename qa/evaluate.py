@@ -108,7 +108,7 @@ def run_eval(searcher: Searcher, items: list[Item], k: int = 10, retriever: str 
     for item in items:
         query = analyze(item.question, searcher.districts)
         hits = searcher.search_query(query, k=k, retriever=retriever)
-        answer = make_answer(query, hits)
+        answer = make_answer(query, hits, searcher.index.manifest["embedder"])
         spans = evidence_spans(item, documents)
         ranks = [h.rank for h in hits if is_relevant(h.source, h.start, h.end, spans)]
         first = f"{hits[0].district}: {hits[0].sentence[:60]}" if hits else "(nothing)"

@@ -32,7 +32,7 @@ EN_TERMS = {
     "gross domestic product": "地区生产总值",
     "regional gdp": "地区生产总值",
     "economic output": "地区生产总值",
-    "economy": "经济",
+    "economy": "经济 地区生产总值",
     "economic growth": "地区生产总值 增长",
     "industrial added value": "规上工业增加值",
     "industrial value added": "规上工业增加值",

@@ -116,6 +116,22 @@ def analyze(question: str, known_districts: list[str]) -> Query:
     )
 
 
+# Question words carry no content: a passage can't be expected to contain them.
+_QUESTION_WORDS = re.compile(r"多少|哪个|哪些|哪里|什么|是否|如何|怎么|怎样|几个|分别|是$|吗|呢|请问|提出|目标是")
+
+
+def coverage_tokens(query: Query) -> list[str]:
+    """Tokens a passage that answers the question should contain: its Chinese content words,
+    figures, and the Chinese terms for its English words (Latin words themselves can't match)."""
+    chinese = _QUESTION_WORDS.sub(" ", query.text)
+    for name in query.districts:  # the district filters the hits; it says nothing of the content
+        p = place(name)
+        chinese = chinese.replace(p.name, " ").replace(p.short, " ")
+    chinese = re.sub(r"(19|20)\d{2}年?", " ", chinese)
+    chinese = re.sub(r"[A-Za-z][A-Za-z'&\-]*", " ", chinese)
+    return tokenize(f"{chinese} {query.expansion}")
+
+
 def best_sentence(text: str, query_tokens: set[str], numbers: list[str]) -> tuple[int, int]:
     """Span of the sentence sharing most keyword tokens with the question; figures count double."""
     best, best_score = (0, len(text)), -1.0
@@ -159,7 +175,9 @@ class Searcher:
         return self._embedder
 
     def dense_scores(self, query: Query) -> np.ndarray:
-        vector = self.embedder.encode_query([query.text])
+        # English questions also carry their Chinese report terms, which the passages share.
+        text = query.keyword_text if self.settings.expand_dense else query.text
+        vector = self.embedder.encode_query([text])
         n = self.index.vectors.ntotal
         scores, rows = self.index.vectors.search(vector, n)
         out = np.full(n, -1.0, dtype=np.float32)
@@ -209,7 +227,7 @@ class Searcher:
         fused = np.where(allowed, fused, -np.inf)
 
         order = [i for i in np.argsort(-fused, kind="stable")[:k] if np.isfinite(fused[i])]
-        qtokens = set(tokenize(query.keyword_text))
+        qtokens = set(coverage_tokens(query))
         hits = []
         for rank, i in enumerate(order, start=1):
             chunk: Chunk = self.index.chunks[i]

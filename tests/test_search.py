@@ -73,9 +73,9 @@ def test_dense_ranking_is_brute_force_cosine(index, settings):
 def test_answer_abstains_on_unrelated_question(index, settings):
     searcher = Searcher(index, settings)
     query = analyze("How many penguins live on Mars?", searcher.districts)
-    answer = make_answer(query, searcher.search_query(query, k=3))
+    answer = make_answer(query, searcher.search_query(query, k=3), "hash")
     assert answer.abstain and answer.district is None
     query = analyze("哪个区提出规上工业增加值增长16%？", searcher.districts)
-    answer = make_answer(query, searcher.search_query(query, k=3))
+    answer = make_answer(query, searcher.search_query(query, k=3), "hash")
     assert not answer.abstain and answer.district == "万州区"
     assert "16%" in answer.sentence
