@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -170,6 +171,24 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    import platform
+
+    from .bench import run_bench
+    from .evaluate import load_items
+
+    settings = _settings(args)
+    questions = [item.question for item in load_items(Path(args.data))]
+    r = run_bench(settings, questions, k=args.k, repeats=args.repeats)
+    print(f"qa bench — {settings.embedder}, {r.reports} reports, {r.chunks} chunks, {r.questions} questions × {args.repeats}, "
+          f"{platform.machine()} {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
+    print(f"  full build (all reports)       {r.full_build_s:8.1f} s")
+    print(f"  incremental: add {r.added_report:<12} {r.incremental_add_s:8.1f} s")
+    print(f"  warm search latency            p50 {r.search_p50_ms:6.1f} ms   p95 {r.search_p95_ms:6.1f} ms")
+    print(f"  floor (embed the query alone)  p50 {r.floor_p50_ms:6.1f} ms   p95 {r.floor_p95_ms:6.1f} ms")
+    return 0
+
+
 def cmd_status(args) -> int:
     from .store import index_status, read_manifest
 
@@ -214,6 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--misses", action="store_true", help="list the worst misses")
     p.add_argument("--out", help="write the metrics as JSON here")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", parents=[common], help="build time, incremental time, warm search latency")
+    p.add_argument("--reports", help="reports folder (default: reports/)")
+    p.add_argument("--embedder")
+    p.add_argument("--data", default=str(ROOT / "eval" / "qa.jsonl"), help="questions to time")
+    p.add_argument("-k", "--k", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=3)
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("status", parents=[common], help="is the index missing, stale or fresh?")
     p.add_argument("--reports")

@@ -99,8 +99,20 @@ def read_manifest(index_dir: Path) -> dict | None:
         return None
 
 
+def _pipeline_hash() -> str:
+    """Fingerprint of the code that turns files into indexed text: change it and the index is stale."""
+    import hashlib
+
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for module in ("clean.py", "ingest.py", "chunk.py", "glossary.py", "tokens.py"):
+        digest.update((here / module).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _settings_key(settings: Settings, embedder_spec: str) -> dict:
     return {
+        "pipeline": _pipeline_hash(),
         "embedder": embedder_spec,
         "chunk_size": settings.chunk_size,
         "chunk_overlap": settings.chunk_overlap,
