@@ -191,7 +191,7 @@ def split_run_on_lines(text: str, long_line: int = 600) -> tuple[str, int]:
         if len(line) < long_line:
             out.append(line)
             continue
-        parts = re.split(rf"(?<=[^\x00-\x7f])\s+(?=\S)", line)
+        parts = re.split(r"(?<=[^\x00-\x7f])\s+(?=\S)", line)
         pieces = []
         for part in parts:
             pieces.extend(

@@ -23,10 +23,10 @@ import os
 import platform
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from .chunk import Chunk, chunk_document
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .errors import BrokenIndexError, NoIndexError, QAError, ReportError
-from .ingest import Document, file_hash, load_document, load_overrides, report_files
+from .ingest import file_hash, load_document, load_overrides, report_files
 from .tokens import tokenize
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,7 @@ def build_index(
     # Chunk ids stay "file#n" per file, so they are stable across incremental rebuilds.
     all_vectors = np.vstack([per_file_vectors[s] for s in order]).astype(np.float32)
 
-    build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     builds = index_dir / "builds"
     tmp = builds / f".tmp-{build_id}"
     tmp.mkdir(parents=True, exist_ok=True)
@@ -276,7 +276,7 @@ def build_index(
             "reports": [{k: v for k, v in d.items() if k != "text"} for d in documents],
             "skipped": report.skipped,
             "versions": _versions(),
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 2),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

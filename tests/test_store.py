@@ -3,7 +3,6 @@ import json
 import numpy as np
 import pytest
 
-from qa.config import Settings
 from qa.embed import HashEmbedder
 from qa.errors import BrokenIndexError, NoIndexError, QAError
 from qa.store import build_index, index_status, load_index
@@ -129,5 +128,5 @@ def test_missing_and_broken_index(tmp_path, settings):
     manifest = json.loads((index.path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["embedder"] == "hash"
     # A full rebuild repairs it.
-    build_index(Settings(**{**settings.__dict__}), full=True)
+    build_index(settings, full=True)
     assert load_index(settings.index_dir).vectors.ntotal > 0
