@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from .clean import heading_label, heading_level
 from .glossary import romanize
 from .ingest import Document
+from .tokens import numbers_in
 
 # Paragraph first, then Chinese sentence ends, then clauses; separators stay with their sentence.
 SEPARATORS = ["\n", "。", "！", "？", "；", "，", ""]
@@ -57,14 +58,14 @@ def sections(text: str) -> list[tuple[str, int, int]]:
     blocks: list[tuple[str, int, int]] = []
     current, block_start, block_end = None, None, None
     offset = 0
-    for paragraph in text.split("\n"):
+    paragraphs = text.split("\n")
+    for i, paragraph in enumerate(paragraphs):
         start, end = offset, offset + len(paragraph)
         offset = end + 1
         level = heading_level(paragraph)
-        standalone = _is_subheading(paragraph)
         if level:
             path[level - 1:] = [heading_label(paragraph)] + [""] * (3 - level)
-        elif standalone:
+        elif _is_subheading(paragraph) and _introduces_body(paragraphs, i):
             path[2] = paragraph.strip()
         # A heading line opens its section's text too: nothing of the report is left unindexed.
         name = SECTION_SEP.join(p for p in path if p)
@@ -79,6 +80,13 @@ def sections(text: str) -> list[tuple[str, int, int]]:
     return blocks
 
 
+def _introduces_body(paragraphs: list[str], i: int) -> bool:
+    """A short line heads what follows only if a body paragraph follows it; in a run of short
+    lines ("全体居民人均可支配收入与经济增长基本同步" / "节能减排降碳指标…") they are list items."""
+    following = next((p for p in paragraphs[i + 1 :] if p.strip()), None)
+    return following is not None and not _is_subheading(following)
+
+
 def make_splitter(chunk_size: int, chunk_overlap: int):
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -91,30 +99,52 @@ def make_splitter(chunk_size: int, chunk_overlap: int):
     )
 
 
-def chunk_document(doc: Document, chunk_size: int = 300, chunk_overlap: int = 40) -> list[Chunk]:
-    splitter = make_splitter(chunk_size, chunk_overlap)
-    chunks: list[Chunk] = []
-    for section, block_start, block_end in sections(doc.text):
-        block = doc.text[block_start:block_end]
+def _pieces(text: str, splitter, chunk_overlap: int, min_chars: int) -> list[tuple[str, int, int]]:
+    """(section, start, end) of every piece. A one-line piece shorter than min_chars with no
+    figures (a lone heading, a lead-in such as "一年来,我们…实现新提升") is not worth a citation on
+    its own: it is joined to the piece after it, or the last one to the piece before."""
+    pieces: list[list] = []
+    for section, block_start, block_end in sections(text):
+        block = text[block_start:block_end]
         cursor = 0
         for piece in splitter.split_text(block):
             # Overlap means the next piece may start before the end of the last one.
             found = block.find(piece, max(0, cursor - chunk_overlap - len(piece)))
             if found < 0:
                 found = block.find(piece)
-            start = block_start + found
             cursor = found + len(piece)
-            chunks.append(
-                Chunk(
-                    id=f"{doc.source}#{len(chunks)}",
-                    source=doc.source,
-                    district=doc.district,
-                    year=doc.year,
-                    title=doc.title,
-                    section=section,
-                    start=start,
-                    end=start + len(piece),
-                    text=piece,
-                )
-            )
-    return chunks
+            pieces.append([section, block_start + found, block_start + cursor])
+    merged: list[list] = []
+    pending_start = None
+    for section, start, end in pieces:
+        if pending_start is not None:
+            start, pending_start = min(start, pending_start), None
+        piece = text[start:end]
+        if end - start < min_chars and "\n" not in piece and not numbers_in(piece):
+            pending_start = start
+            continue
+        merged.append([section, start, end])
+    if pending_start is not None:
+        if merged:
+            merged[-1][2] = max(merged[-1][2], pieces[-1][2])
+        else:
+            merged.append([pieces[-1][0], pending_start, pieces[-1][2]])
+    return [tuple(p) for p in merged]
+
+
+def chunk_document(doc: Document, chunk_size: int = 300, chunk_overlap: int = 40, min_chars: int = 50) -> list[Chunk]:
+    splitter = make_splitter(chunk_size, chunk_overlap)
+    return [
+        Chunk(
+            id=f"{doc.source}#{n}",
+            source=doc.source,
+            district=doc.district,
+            year=doc.year,
+            title=doc.title,
+            section=section,
+            start=start,
+            end=end,
+            text=doc.text[start:end],
+        )
+        for n, (section, start, end) in enumerate(_pieces(doc.text, splitter, chunk_overlap, min_chars))
+    ]
