@@ -26,6 +26,7 @@ class Chunk:
     start: int  # span in the cleaned document text: document.text[start:end] == text
     end: int
     text: str
+    half: str = ""  # "review" (last year's results), "plan" (this year's targets) or "" (neither)
 
     def context(self) -> str:
         """What is embedded and keyword-indexed: the passage with the report and section it sits in,
@@ -48,8 +49,25 @@ def _is_subheading(paragraph: str) -> bool:
     )
 
 
-def sections(text: str) -> list[tuple[str, int, int]]:
-    """Split a cleaned document into (section path, start, end) blocks of body text.
+# Every report has two halves: a review of last year and the plan for this one. Headings say
+# which ("一、2023年工作回顾", "二、2024年工作安排", "主要预期目标"); the half lasts until the next such heading.
+_REVIEW_HEAD = re.compile(r"回顾|主要指标|主要成效|过去一年|过去的一年")
+_PLAN_HEAD = re.compile(r"目标|安排|任务|总体要求|工作要求|重点工作|主要工作|重点抓好|今年")
+
+
+def heading_half(heading: str, year: int = 0) -> str:
+    m = re.search(r"(20\d{2})年", heading)
+    if m and year:
+        return "review" if int(m.group(1)) < year else "plan"
+    if _REVIEW_HEAD.search(heading):
+        return "review"
+    if _PLAN_HEAD.search(heading):
+        return "plan"
+    return ""
+
+
+def sections(text: str, year: int = 0) -> list[tuple[str, int, int, str]]:
+    """Split a cleaned document into (section path, start, end, half) blocks of body text.
 
     Level 1 "一、…", level 2 "（一）…", level 3 a short unpunctuated line. A heading glued to its
     body text ("（一）产业发展质效稳步提升。加快建设…") names the section and stays in the body.
@@ -57,27 +75,32 @@ def sections(text: str) -> list[tuple[str, int, int]]:
     path: list[str] = ["", "", ""]
     blocks: list[tuple[str, int, int]] = []
     current, block_start, block_end = None, None, None
+    half = ""
     offset = 0
     paragraphs = text.split("\n")
     for i, paragraph in enumerate(paragraphs):
         start, end = offset, offset + len(paragraph)
         offset = end + 1
         level = heading_level(paragraph)
+        heading = ""
         if level:
-            path[level - 1:] = [heading_label(paragraph)] + [""] * (3 - level)
+            heading = heading_label(paragraph)
+            path[level - 1:] = [heading] + [""] * (3 - level)
         elif _is_subheading(paragraph) and _introduces_body(paragraphs, i):
-            path[2] = paragraph.strip()
+            heading = path[2] = paragraph.strip()
+        if heading and level != 2 and "工作报告" not in heading:  # "（一）…" headings name topics, not halves
+            half = heading_half(heading, year) or half
         # A heading line opens its section's text too: nothing of the report is left unindexed.
         name = SECTION_SEP.join(p for p in path if p)
-        if name != current and block_start is not None:
-            blocks.append((current, block_start, block_end))
+        if (name, half) != current and block_start is not None:
+            blocks.append((*current, block_start, block_end))
             block_start = None
         if block_start is None:
-            current, block_start = name, start
+            current, block_start = (name, half), start
         block_end = end
     if block_start is not None:
-        blocks.append((current, block_start, block_end))
-    return blocks
+        blocks.append((*current, block_start, block_end))
+    return [(name, start, end, half) for name, half, start, end in blocks]
 
 
 def _introduces_body(paragraphs: list[str], i: int) -> bool:
@@ -99,12 +122,12 @@ def make_splitter(chunk_size: int, chunk_overlap: int):
     )
 
 
-def _pieces(text: str, splitter, chunk_overlap: int, min_chars: int) -> list[tuple[str, int, int]]:
-    """(section, start, end) of every piece. A one-line piece shorter than min_chars with no
+def _pieces(text: str, splitter, chunk_overlap: int, min_chars: int, year: int = 0) -> list[tuple[str, int, int, str]]:
+    """(section, start, end, half) of every piece. A one-line piece shorter than min_chars with no
     figures (a lone heading, a lead-in such as "一年来,我们…实现新提升") is not worth a citation on
     its own: it is joined to the piece after it, or the last one to the piece before."""
     pieces: list[list] = []
-    for section, block_start, block_end in sections(text):
+    for section, block_start, block_end, half in sections(text, year):
         block = text[block_start:block_end]
         cursor = 0
         for piece in splitter.split_text(block):
@@ -113,22 +136,22 @@ def _pieces(text: str, splitter, chunk_overlap: int, min_chars: int) -> list[tup
             if found < 0:
                 found = block.find(piece)
             cursor = found + len(piece)
-            pieces.append([section, block_start + found, block_start + cursor])
+            pieces.append([section, block_start + found, block_start + cursor, half])
     merged: list[list] = []
     pending_start = None
-    for section, start, end in pieces:
+    for section, start, end, half in pieces:
         if pending_start is not None:
             start, pending_start = min(start, pending_start), None
         piece = text[start:end]
         if end - start < min_chars and "\n" not in piece and not numbers_in(piece):
             pending_start = start
             continue
-        merged.append([section, start, end])
+        merged.append([section, start, end, half])
     if pending_start is not None:
         if merged:
             merged[-1][2] = max(merged[-1][2], pieces[-1][2])
         else:
-            merged.append([pieces[-1][0], pending_start, pieces[-1][2]])
+            merged.append([pieces[-1][0], pending_start, pieces[-1][2], pieces[-1][3]])
     return [tuple(p) for p in merged]
 
 
@@ -145,6 +168,7 @@ def chunk_document(doc: Document, chunk_size: int = 300, chunk_overlap: int = 40
             start=start,
             end=end,
             text=doc.text[start:end],
+            half=half,
         )
-        for n, (section, start, end) in enumerate(_pieces(doc.text, splitter, chunk_overlap, min_chars))
+        for n, (section, start, end, half) in enumerate(_pieces(doc.text, splitter, chunk_overlap, min_chars, doc.year))
     ]

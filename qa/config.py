@@ -30,6 +30,9 @@ class Settings:
     # Embed English questions together with their glossary translation (see search.py).
     expand_dense: bool = True
     rrf_k: int = 60
+    # Fused score multiplier for passages in the half of a report (review/plan) the question
+    # asks about (see search.py, wanted_half).
+    half_boost: float = 0.2
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
 
@@ -47,5 +50,6 @@ def load_settings() -> Settings:
         chunk_size=int(_env("QA_CHUNK_SIZE", str(base.chunk_size))),
         chunk_overlap=int(_env("QA_CHUNK_OVERLAP", str(base.chunk_overlap))),
         tokenizer=_env("QA_TOKENIZER", base.tokenizer),
+        half_boost=float(_env("QA_HALF_BOOST", str(base.half_boost))),
         expand_dense=_env("QA_EXPAND_DENSE", "1") not in ("0", "false", "no"),
     )

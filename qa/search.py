@@ -33,6 +33,8 @@ class Query:
     districts: list[str] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
     expansion: str = ""  # Chinese report terms for the English words in the question
+    years: list[int] = field(default_factory=list)
+    half: str = ""  # "plan" or "review" when the wording says which half of a report is meant
 
     @property
     def keyword_text(self) -> str:
@@ -101,6 +103,15 @@ def find_districts(text: str, known: list[str]) -> list[str]:
     return found
 
 
+_PLAN_CUES = re.compile(r"今年|目标|预期|力争|计划|打算|将要|target|plan|aim|goal|expect|will\b|this year", re.I)
+_REVIEW_CUES = re.compile(r"去年|上年|过去一年|完成了|实现了|\b(was|were|did|had|grew|achieved|reached)\b|last year", re.I)
+
+
+def question_half(text: str) -> str:
+    plan, review = bool(_PLAN_CUES.search(text)), bool(_REVIEW_CUES.search(text))
+    return "plan" if plan and not review else "review" if review and not plan else ""
+
+
 def analyze(question: str, known_districts: list[str]) -> Query:
     text = normalize_query(question)
     latin = len(re.findall(r"[A-Za-z]", text))
@@ -113,6 +124,8 @@ def analyze(question: str, known_districts: list[str]) -> Query:
         districts=find_districts(text, known_districts),
         numbers=numbers_in(text),
         expansion=english_expansion(text) if latin else "",
+        years=[int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text)],
+        half=question_half(text),
     )
 
 
@@ -167,6 +180,8 @@ class Searcher:
         self._district_of = np.array([c.district for c in index.chunks])
         self._chunk_numbers = [set(numbers_in(c.text)) for c in index.chunks]
         self._vocab = index.bm25.vocab_dict
+        self._chunk_year = np.array([c.year for c in index.chunks])
+        self._chunk_half = np.array([c.half for c in index.chunks])
 
     @property
     def embedder(self) -> Embedder:
@@ -203,7 +218,20 @@ class Searcher:
         fused = np.zeros(len(dense), dtype=np.float64)
         for ranks, weight in rankings:
             fused += np.where(ranks > 0, weight / (k0 + ranks), 0.0)
+        wanted = self.wanted_half(query)
+        if wanted is not None:
+            fused *= np.where(self._chunk_half == wanted, 1.0 + self.settings.half_boost, 1.0)
         return fused
+
+    def wanted_half(self, query: Query) -> np.ndarray | None:
+        """Per chunk, the half of its report the question asks about: a year equal to the
+        report's is its plan, the year before its review; else the question's wording decides."""
+        if query.years:
+            year = query.years[0]
+            return np.where(year == self._chunk_year, "plan", np.where(year == self._chunk_year - 1, "review", "-"))
+        if query.half:
+            return np.full(len(self._chunk_half), query.half)
+        return None
 
     def search(self, question: str, k: int = 5, districts: list[str] | None = None, retriever: str = "hybrid") -> list[Hit]:
         query = analyze(question, self.districts)

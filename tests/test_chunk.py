@@ -65,3 +65,10 @@ def test_lone_heading_lines_join_the_next_chunk(reports):
     assert not any(c.text.strip() == "一、2023年工作回顾" for c in chunks)
     joined = next(c for c in chunks if c.text.startswith("一、2023年工作回顾"))
     assert "\n" in joined.text and doc.text[joined.start : joined.end] == joined.text
+
+
+def test_chunks_know_which_half_of_the_report_they_are_in(reports):
+    doc = load_document(reports / "万州区-节选.txt")
+    chunks = chunk_document(doc, 300, 40)
+    assert next(c for c in chunks if "1179.4亿元" in c.text).half == "review"
+    assert next(c for c in chunks if "规上工业增加值增长16%" in c.text).half == "plan"

@@ -79,3 +79,20 @@ def test_answer_abstains_on_unrelated_question(index, settings):
     answer = make_answer(query, searcher.search_query(query, k=3), "hash")
     assert not answer.abstain and answer.district == "万州区"
     assert "16%" in answer.sentence
+
+
+def test_question_half():
+    from qa.search import question_half
+
+    assert question_half("万州区今年规上工业增加值目标是多少？") == "plan"
+    assert question_half("How fast did Dazu's economy grow last year?") == "review"
+    assert question_half("万州区规上工业增加值") == ""
+    assert analyze("万州区2023年GDP", KNOWN).years == [2023]
+
+
+def test_year_prefers_the_matching_half(index, settings):
+    searcher = Searcher(index, settings)
+    review = searcher.search("万州区2023年规上工业", k=1)[0]
+    plan = searcher.search("万州区2024年规上工业", k=1)[0]
+    halves = {c.id: c.half for c in index.chunks}
+    assert halves[review.chunk_id] == "review" and halves[plan.chunk_id] == "plan"
