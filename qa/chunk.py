@@ -155,7 +155,7 @@ def _pieces(text: str, splitter, chunk_overlap: int, min_chars: int, year: int =
     return [tuple(p) for p in merged]
 
 
-def chunk_document(doc: Document, chunk_size: int = 300, chunk_overlap: int = 40, min_chars: int = 50) -> list[Chunk]:
+def chunk_document(doc: Document, chunk_size: int = 200, chunk_overlap: int = 30, min_chars: int = 50) -> list[Chunk]:
     splitter = make_splitter(chunk_size, chunk_overlap)
     return [
         Chunk(
