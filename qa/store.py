@@ -228,7 +228,7 @@ def build_index(
     if not documents:
         raise QAError(f"No readable reports in {settings.reports_dir}/ — nothing indexed; the previous index is unchanged.")
     if not report.modified and not report.full and _current_build(index_dir) is not None:
-        report.documents = [{k: v for k, v in d.items() if k != "text"} for d in documents]
+        report.documents = [_without_text(d) for d in documents]
         report.chunks = sum(len(c) for c in per_file_chunks.values())
         report.build = _current_build(index_dir).name
         report.seconds = time.perf_counter() - started
@@ -273,7 +273,7 @@ def build_index(
             "chunk_size": settings.chunk_size,
             "chunk_overlap": settings.chunk_overlap,
             "tokenizer": settings.tokenizer,
-            "reports": [{k: v for k, v in d.items() if k != "text"} for d in documents],
+            "reports": [_without_text(d) for d in documents],
             "skipped": report.skipped,
             "versions": _versions(),
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -304,6 +304,10 @@ def _bm25s():
     # bm25s sets its own logger to DEBUG on import; the library stays quiet unless the caller asks.
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     return bm25s
+
+
+def _without_text(document: dict) -> dict:
+    return {k: v for k, v in document.items() if k != "text"}
 
 
 def _build_bm25(texts: list[str], tokenizer: str):
