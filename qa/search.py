@@ -150,8 +150,8 @@ def best_sentence(text: str, query_tokens: set[str], numbers: list[str]) -> tupl
     best, best_score = (0, len(text)), -1.0
     for start, end in split_sentences(text):
         sentence = text[start:end]
-        tokens = set(tokenize(sentence))
-        score = len(tokens & query_tokens) + 2 * sum(1 for n in numbers if n in numbers_in(sentence))
+        figures = set(numbers_in(sentence))
+        score = len(set(tokenize(sentence)) & query_tokens) + 2 * sum(1 for n in numbers if n in figures)
         if score > best_score:
             best, best_score = (start, end), score
     start, end = best
