@@ -105,7 +105,7 @@ def cmd_search(args) -> int:
     def ask(question: str):
         query = analyze(question, searcher.districts)
         hits = searcher.search_query(query, k=args.k, districts=districts, retriever=args.retriever)
-        return make_answer(query, hits, searcher.index.manifest["embedder"])
+        return make_answer(query, hits)
 
     if args.jsonl:
         for line in sys.stdin:
@@ -144,28 +144,41 @@ def _interactive(ask, args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import breakdown, load_items, run_eval, worst_misses
+    from .evaluate import breakdown, calibrate, load_items, markdown_table, plot_results, run_eval, worst_misses, write_results
 
     searcher = _load_searcher(args)
     items = load_items(Path(args.data))
+    embedder = searcher.index.manifest["embedder"]
     retrievers = ["dense", "keyword", "hybrid"] if args.retriever == "all" else [args.retriever]
-    results = {}
+    results, reports = {}, {}
     for retriever in retrievers:
         started = time.perf_counter()
-        report = run_eval(searcher, items, k=max(args.k, 10), retriever=retriever)
+        report = reports[retriever] = run_eval(searcher, items, k=max(args.k, 10), retriever=retriever)
         table = breakdown(report)
-        results[retriever] = {"metrics": table, "misses": worst_misses(report), "seconds": time.perf_counter() - started}
-        print(f"\n== {retriever}  ({len(items)} questions, {searcher.index.manifest['embedder']}, "
-              f"{results[retriever]['seconds']:.1f}s)")
-        cols = ["n", "R@1", "R@5", "R@10", "MRR", "nDCG@10", "which_district_acc", "abstain_precision", "abstain_recall", "wrongly_refused"]
-        print(f"{'group':<16}" + "".join(f"{c[:12]:>13}" for c in cols))
-        for name in sorted(table, key=lambda g: (g != "all", not g.startswith("lang"), g)):
-            row = table[name]
-            print(f"{name:<16}" + "".join(f"{row[c]:>13.3f}" if isinstance(row.get(c), float) else f"{row.get(c, ''):>13}" for c in cols))
+        results[retriever] = {
+            "retriever": retriever, "questions": len(items), "data": str(args.data), "embedder": embedder,
+            "k": max(args.k, 10), "metrics": table, "misses": worst_misses(report),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+        print(f"\n== {retriever}: {len(items)} questions, {embedder}, {results[retriever]['seconds']:.1f}s\n")
+        print(markdown_table(table))
         if args.misses:
-            print("worst misses:")
+            print("\nworst misses:")
             for miss in results[retriever]["misses"]:
                 print(f"  {miss['id']} rank={miss['rank']} {miss['question']}\n     expected {miss['expected']}\n     first    {miss['first']}")
+    if args.calibrate:
+        options = calibrate(reports[retrievers[-1]])
+        print(f"\nabstention thresholds on {retrievers[-1]} (refuse when coverage < c and cosine < d), best first:")
+        for o in options[:8]:
+            d = "—" if o.min_dense is None else f"{o.min_dense:.2f}"
+            print(f"  c={o.min_coverage:.2f} d={d}  F1 {o.f1:.3f}  precision {o.abstain_precision:.3f}  "
+                  f"recall {o.abstain_recall:.3f}  answerable refused {o.wrongly_refused:.3f}")
+    stamp = time.strftime("%Y-%m-%d")
+    if not args.no_save:
+        written = write_results(results, Path(args.results), stamp)
+        print(f"\nwrote {', '.join(str(p) for p in written)}")
+    if args.plot:
+        print(f"wrote {plot_results(results, Path(args.results) / f'{stamp}-retrievers.png')}")
     if args.out:
         Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
@@ -231,7 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retriever", choices=["hybrid", "dense", "keyword", "all"], default="hybrid")
     p.add_argument("-k", "--k", type=int, default=10)
     p.add_argument("--misses", action="store_true", help="list the worst misses")
-    p.add_argument("--out", help="write the metrics as JSON here")
+    p.add_argument("--out", help="also write all metrics as one JSON file here")
+    p.add_argument("--results", default=str(ROOT / "eval" / "results"), help="folder for <date>-<retriever>.json/.md")
+    p.add_argument("--no-save", action="store_true", help="don't write eval/results/")
+    p.add_argument("--plot", action="store_true", help="write a PNG chart comparing retrievers per language")
+    p.add_argument("--calibrate", action="store_true", help="show abstention thresholds that fit this set best")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", parents=[common], help="build time, incremental time, warm search latency")

@@ -42,6 +42,8 @@ class Outcome:
     abstained: bool
     answer_district: str | None
     relevant_total: int = 1
+    top_coverage: float = 0.0  # of the first hit: what abstention is decided on
+    top_dense: float = 0.0
 
     @property
     def best_rank(self) -> int | None:
@@ -108,12 +110,17 @@ def run_eval(searcher: Searcher, items: list[Item], k: int = 10, retriever: str 
     for item in items:
         query = analyze(item.question, searcher.districts)
         hits = searcher.search_query(query, k=k, retriever=retriever)
-        answer = make_answer(query, hits, searcher.index.manifest["embedder"])
+        answer = make_answer(query, hits)
         spans = evidence_spans(item, documents)
         ranks = [h.rank for h in hits if is_relevant(h.source, h.start, h.end, spans)]
         first = f"{hits[0].district}: {hits[0].sentence[:60]}" if hits else "(nothing)"
         report.outcomes.append(
-            Outcome(item, ranks, first, answer.abstain, answer.district, relevant_total=max(1, len(item.evidence)))
+            Outcome(
+                item, ranks, first, answer.abstain, answer.district,
+                relevant_total=max(1, len(item.evidence)),
+                top_coverage=hits[0].coverage if hits else 0.0,
+                top_dense=hits[0].dense if hits else 0.0,
+            )
         )
     return report
 
@@ -187,3 +194,107 @@ def worst_misses(report: Report, limit: int = 10) -> list[dict]:
         }
         for o in misses[:limit]
     ]
+
+
+COLUMNS = ["n", "R@1", "R@5", "R@10", "MRR", "nDCG@10", "which_district_acc", "abstain_precision", "abstain_recall",
+           "wrongly_refused"]
+_HEADERS = {"which_district_acc": "which acc", "abstain_precision": "abstain P", "abstain_recall": "abstain R",
+            "wrongly_refused": "refused"}
+
+
+def group_order(name: str) -> tuple:
+    return (name != "all", not name.startswith("lang"), name)
+
+
+def markdown_table(table: dict[str, dict]) -> str:
+    """Metrics per group as a Markdown table (blank where a metric does not apply)."""
+    lines = ["| group | " + " | ".join(_HEADERS.get(c, c) for c in COLUMNS) + " |",
+             "| --- |" + " ---: |" * len(COLUMNS)]
+    for name in sorted(table, key=group_order):
+        row = table[name]
+        cells = [f"{row[c]:.3f}" if isinstance(row.get(c), float) else str(row.get(c, "")) for c in COLUMNS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_results(results: dict, folder: Path, stamp: str) -> list[Path]:
+    """eval/results/<date>-<retriever>.json and .md for each retriever evaluated."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for retriever, result in results.items():
+        base = folder / f"{stamp}-{retriever}"
+        base.with_suffix(".json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        misses = "\n".join(f"- {m['id']} (rank {m['rank']}): {m['question']} — expected {m['expected']}; first {m['first']}"
+                           for m in result["misses"])
+        base.with_suffix(".md").write_text(
+            f"# qa eval — {retriever}, {result['questions']} questions, {result['embedder']}, {stamp}\n\n"
+            f"{markdown_table(result['metrics'])}\n\n## Worst misses\n\n{misses or '(none)'}\n",
+            encoding="utf-8",
+        )
+        written += [base.with_suffix(".json"), base.with_suffix(".md")]
+    return written
+
+
+def plot_results(results: dict, path: Path) -> Path:
+    """Grouped bars: Recall@5 and MRR per language, one bar per retriever."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = ["all"] + [f"lang:{lang}" for lang in LANGS]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    width = 0.8 / max(1, len(results))
+    for ax, metric in zip(axes, ("R@5", "MRR")):
+        for i, (retriever, result) in enumerate(results.items()):
+            values = [result["metrics"].get(g, {}).get(metric, 0.0) for g in groups]
+            xs = [x + i * width for x in range(len(groups))]
+            bars = ax.bar(xs, values, width, label=retriever)
+            ax.bar_label(bars, fmt="%.2f", fontsize=7)
+        ax.set_xticks([x + width * (len(results) - 1) / 2 for x in range(len(groups))])
+        ax.set_xticklabels([g.replace("lang:", "") for g in groups])
+        ax.set_title(metric)
+        ax.set_ylim(0, 1.1)
+    axes[0].legend(loc="lower left")
+    fig.suptitle("qa eval: retrievers per language")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+@dataclass
+class Calibration:
+    min_coverage: float
+    min_dense: float | None
+    abstain_precision: float
+    abstain_recall: float
+    wrongly_refused: float
+
+    @property
+    def f1(self) -> float:
+        p, r = self.abstain_precision, self.abstain_recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def calibrate(report: Report) -> list[Calibration]:
+    """Every (coverage, cosine) threshold pair on a grid, best first: highest F1 of abstaining on
+    the unanswerable questions, then fewest answerable questions refused."""
+    answerable = [o for o in report.outcomes if o.item.answerable]
+    unanswerable = [o for o in report.outcomes if not o.item.answerable]
+    if not answerable or not unanswerable:
+        return []
+    options = []
+    for c in [i / 50 for i in range(0, 31)]:
+        for d in [None] + [0.80 + i / 100 for i in range(0, 16)]:
+            def refuses(o, c=c, d=d):
+                return o.top_coverage < c and (d is None or o.top_dense < d)
+
+            refused_none = sum(1 for o in unanswerable if refuses(o))
+            refused_ok = sum(1 for o in answerable if refuses(o))
+            total = refused_none + refused_ok
+            options.append(Calibration(c, d, refused_none / total if total else 0.0, refused_none / len(unanswerable),
+                                       refused_ok / len(answerable)))
+    options.sort(key=lambda o: (-o.f1, o.wrongly_refused, -o.min_coverage))
+    return options

@@ -8,6 +8,7 @@ Traditional or pinyin/English, restricts the search to that district's reports.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -34,6 +35,7 @@ class Query:
     numbers: list[str] = field(default_factory=list)
     expansion: str = ""  # Chinese report terms for the English words in the question
     years: list[int] = field(default_factory=list)
+    unknown_words: list[str] = field(default_factory=list)  # English words no glossary term covers
     half: str = ""  # "plan" or "review" when the wording says which half of a report is meant
 
     @property
@@ -58,7 +60,7 @@ class Hit:
     sentence_end: int
     dense: float  # cosine of the question and the passage
     keyword: float  # BM25 score
-    coverage: float  # share of the question's keyword tokens found in the passage
+    coverage: float  # IDF-weighted share of the question's content tokens found in the passage
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,8 +77,7 @@ def normalize_query(question: str) -> str:
     return to_simplified(text)[0]
 
 
-def english_expansion(text: str) -> str:
-    """Chinese report terms for the English words of a question, longest phrases first."""
+def _translate(text: str) -> tuple[list[str], str]:
     lowered = text.lower()
     found = []
     for pattern, chinese in _en_terms():
@@ -84,7 +85,31 @@ def english_expansion(text: str) -> str:
             lowered = pattern.sub(" ", lowered)
             if chinese:
                 found.append(chinese)
-    return " ".join(found)
+    return found, lowered
+
+
+def english_expansion(text: str) -> str:
+    """Chinese report terms for the English words of a question, longest phrases first."""
+    return " ".join(_translate(text)[0])
+
+
+_EN_STOPWORDS = set(
+    """a an the of in on at to for by from with and or vs versus what which who whom whose when where why how
+    many much is are was were be been being do does did has have had its it this that these those their there
+    than then between compare comparison about per each all any more most less district districts county 's s
+    did does will would should could can may might year years annual number amount total level rate reach
+    reached reaching achieve achieved aim aims plan plans planned target targets targeted set get got make made
+    new last next over under up down chongqing report reports government work according""".split()
+)
+
+
+def english_leftovers(text: str, districts: list[str]) -> list[str]:
+    """Content words of an English question that neither the glossary nor a district name covers."""
+    rest = _translate(text)[1]
+    for name in districts:
+        rest = re.sub(re.escape(place(name).english.lower()), " ", rest)
+    words = re.findall(r"[a-z][a-z\-]+", rest)
+    return [w for w in words if w not in _EN_STOPWORDS and len(w) > 2]
 
 
 def find_districts(text: str, known: list[str]) -> list[str]:
@@ -114,6 +139,7 @@ def question_half(text: str) -> str:
 
 def analyze(question: str, known_districts: list[str]) -> Query:
     text = normalize_query(question)
+    districts = find_districts(text, known_districts)
     latin = len(re.findall(r"[A-Za-z]", text))
     han = len(re.findall(r"[\u4e00-\u9fff]", text))
     lang = "en" if latin > han else "zh"
@@ -121,9 +147,10 @@ def analyze(question: str, known_districts: list[str]) -> Query:
         original=question,
         text=text,
         lang=lang,
-        districts=find_districts(text, known_districts),
+        districts=districts,
         numbers=numbers_in(text),
         expansion=english_expansion(text) if latin else "",
+        unknown_words=english_leftovers(text, districts) if latin else [],
         years=[int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text)],
         half=question_half(text),
     )
@@ -182,6 +209,24 @@ class Searcher:
         self._vocab = index.bm25.vocab_dict
         self._chunk_year = np.array([c.year for c in index.chunks])
         self._chunk_half = np.array([c.half for c in index.chunks])
+        self._chunk_tokens = [set(tokenize(c.context())) for c in index.chunks]
+        df: dict[str, int] = {}
+        for tokens in self._chunk_tokens:
+            for t in tokens:
+                df[t] = df.get(t, 0) + 1
+        n = len(index.chunks)
+        self._idf = {t: math.log((n + 1) / (d + 1)) + 1 for t, d in df.items()}
+        self._idf_unseen = math.log(n + 1) + 1  # a term no passage contains
+
+    def coverage(self, query: Query, qtokens: set[str], chunk_index: int) -> float:
+        """IDF-weighted share of the question's content found in a passage: missing a rare,
+        specific term ("地铁", "house price") costs more than missing a common one ("增长")."""
+        weights = {t: self._idf.get(t, self._idf_unseen) for t in qtokens}
+        total = sum(weights.values()) + self._idf_unseen * len(query.unknown_words)
+        if not total:
+            return 0.0
+        found = sum(w for t, w in weights.items() if t in self._chunk_tokens[chunk_index])
+        return found / total
 
     @property
     def embedder(self) -> Embedder:
@@ -260,8 +305,7 @@ class Searcher:
         for rank, i in enumerate(order, start=1):
             chunk: Chunk = self.index.chunks[i]
             s_start, s_end = best_sentence(chunk.text, qtokens, query.numbers)
-            ctokens = set(tokenize(chunk.context()))
-            coverage = len(qtokens & ctokens) / len(qtokens) if qtokens else 0.0
+            coverage = self.coverage(query, qtokens, i)
             hits.append(
                 Hit(
                     rank=rank,

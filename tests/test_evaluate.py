@@ -4,7 +4,22 @@ from pathlib import Path
 
 import pytest
 
-from qa.evaluate import Item, Outcome, evidence_spans, is_relevant, load_items, mrr, ndcg_at, recall_at, summarize
+from qa.evaluate import (
+    Item,
+    Outcome,
+    Report,
+    calibrate,
+    evidence_spans,
+    is_relevant,
+    load_items,
+    markdown_table,
+    mrr,
+    ndcg_at,
+    plot_results,
+    recall_at,
+    summarize,
+    write_results,
+)
 from qa.ingest import load_document, report_files
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,9 +69,23 @@ def cleaned_reports():
             for d in (load_document(p) for p in report_files(ROOT / "reports"))}
 
 
+def test_eval_set_size_mix_and_coverage():
+    items = load_items(ROOT / "eval" / "qa.jsonl")
+    n = len(items)
+    assert n >= 120
+    langs = Counter(i.lang for i in items)
+    assert langs["zh"] / n >= 0.5 and langs["zh-Hant"] / n >= 0.1 and langs["en"] / n >= 0.3
+    types = Counter(i.type for i in items)
+    assert set(types) == {"fact", "review", "target", "which", "compare", "paraphrase", "none"}
+    assert types["none"] / n >= 0.06
+    assert all(len(i.districts) >= 2 for i in items if i.type == "compare")
+    for district in ("万州区", "璧山区", "大足区", "梁平区", "荣昌区"):  # both halves of every report
+        asked = Counter(i.type for i in items if district in i.districts)
+        assert asked["review"] >= 3 and asked["target"] >= 3, (district, asked)
+
+
 def test_eval_set_evidence_exists_and_which_is_unique(cleaned_reports):
     items = load_items(ROOT / "eval" / "qa.jsonl")
-    assert len(items) >= 40
     assert len({i.id for i in items}) == len(items)
     langs = Counter(i.lang for i in items)
     assert set(langs) == {"zh", "zh-Hant", "en"}
@@ -80,3 +109,31 @@ def test_eval_file_is_valid_jsonl():
     for line in (ROOT / "eval" / "qa.jsonl").read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         assert {"id", "question", "lang", "district", "answer", "evidence", "type"} <= set(row)
+
+
+def test_calibration_picks_the_separating_threshold():
+    def scored(coverage, answerable):
+        o = outcome([1] if answerable else [], answerable=answerable)
+        o.top_coverage, o.top_dense = coverage, 0.5
+        return o
+
+    report = Report([scored(0.05, False), scored(0.08, False), scored(0.10, True), scored(0.5, True), scored(0.9, True)])
+    best = calibrate(report)[0]
+    assert 0.08 < best.min_coverage <= 0.10
+    assert best.abstain_recall == 1.0 and best.abstain_precision == 1.0 and best.wrongly_refused == 0.0
+
+
+def test_results_files_and_plot(tmp_path):
+    table = summarize([outcome([1]), outcome([3])])
+    results = {r: {"retriever": r, "questions": 2, "embedder": "hash", "metrics": {"all": table, "lang:zh": table},
+                   "misses": [{"id": "q1", "rank": 3, "question": "问", "expected": "万州区: x", "first": "y"}]}
+               for r in ("keyword", "hybrid")}
+    md = markdown_table(results["hybrid"]["metrics"])
+    assert md.splitlines()[0].startswith("| group | n | R@1 | R@5")
+    assert "| all | 2 | 0.500 | 1.000 |" in md
+    written = write_results(results, tmp_path, "2026-01-01")
+    assert {p.name for p in written} == {"2026-01-01-keyword.json", "2026-01-01-keyword.md", "2026-01-01-hybrid.json", "2026-01-01-hybrid.md"}
+    assert json.loads((tmp_path / "2026-01-01-hybrid.json").read_text(encoding="utf-8"))["metrics"]["all"]["R@5"] == 1.0
+    assert "q1 (rank 3)" in (tmp_path / "2026-01-01-hybrid.md").read_text(encoding="utf-8")
+    png = plot_results(results, tmp_path / "chart.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -73,10 +73,10 @@ def test_dense_ranking_is_brute_force_cosine(index, settings):
 def test_answer_abstains_on_unrelated_question(index, settings):
     searcher = Searcher(index, settings)
     query = analyze("How many penguins live on Mars?", searcher.districts)
-    answer = make_answer(query, searcher.search_query(query, k=3), "hash")
+    answer = make_answer(query, searcher.search_query(query, k=3))
     assert answer.abstain and answer.district is None
     query = analyze("哪个区提出规上工业增加值增长16%？", searcher.districts)
-    answer = make_answer(query, searcher.search_query(query, k=3), "hash")
+    answer = make_answer(query, searcher.search_query(query, k=3))
     assert not answer.abstain and answer.district == "万州区"
     assert "16%" in answer.sentence
 
@@ -96,3 +96,14 @@ def test_year_prefers_the_matching_half(index, settings):
     plan = searcher.search("万州区2024年规上工业", k=1)[0]
     halves = {c.id: c.half for c in index.chunks}
     assert halves[review.chunk_id] == "review" and halves[plan.chunk_id] == "plan"
+
+
+def test_english_words_without_a_report_term_count_as_uncovered(index, settings):
+    from qa.search import english_leftovers
+
+    assert english_leftovers("How many electric buses does Bishan plan to buy?", ["璧山区"]) == ["electric", "buses", "buy"]
+    assert english_leftovers("What is Wanzhou's GDP growth target?", ["万州区"]) == []
+    searcher = Searcher(index, settings)
+    known = searcher.search("What is Wanzhou's GDP growth target?", k=1)[0]
+    unknown = searcher.search("How many electric buses does Wanzhou plan to buy?", k=1)[0]
+    assert known.coverage > unknown.coverage
