@@ -150,14 +150,15 @@ def ndcg_at(outcomes: list[Outcome], k: int = 10) -> float:
 def summarize(outcomes: list[Outcome]) -> dict:
     answerable = [o for o in outcomes if o.item.answerable]
     unanswerable = [o for o in outcomes if not o.item.answerable]
-    out = {
-        "n": len(answerable),
-        "R@1": recall_at(answerable, 1),
-        "R@5": recall_at(answerable, 5),
-        "R@10": recall_at(answerable, 10),
-        "MRR": mrr(answerable),
-        "nDCG@10": ndcg_at(answerable),
-    }
+    out: dict = {"n": len(answerable)}
+    if answerable:  # a group of unanswerable questions only has abstention metrics
+        out.update({
+            "R@1": recall_at(answerable, 1),
+            "R@5": recall_at(answerable, 5),
+            "R@10": recall_at(answerable, 10),
+            "MRR": mrr(answerable),
+            "nDCG@10": ndcg_at(answerable),
+        })
     which = [o for o in answerable if o.item.type == "which"]
     if which:
         out["which_district_acc"] = sum(1 for o in which if o.answer_district in o.item.districts) / len(which)
