@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup index run test test-fast clean
+.PHONY: setup index run ask test test-fast browser-deps clean
 
 setup: $(STAMP)
 
@@ -21,11 +21,21 @@ $(STAMP): pyproject.toml
 index: setup
 	$(BIN)/qa index
 
+# The web chat on http://127.0.0.1:7860 (QA_HOST / QA_PORT / QA_AUTH to change).
 run: index
+	$(BIN)/python app.py
+
+# Command-line prompt instead of the web chat.
+ask: index
 	$(BIN)/qa search
 
 test: setup
 	$(BIN)/pytest -q
+
+# Debian's Chromium (Playwright drives it; no browser download) and a CJK font for the browser tests.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei; fi
 
 test-fast: setup
 	$(BIN)/pytest -q -m "not slow"

@@ -39,6 +39,8 @@ class Settings:
     # 1.25 → 0.879 / 0.976 / 0.914, 1.5 → 0.887 / 0.976 / 0.920, 2.0 → 0.903 / 0.976 / 0.929
     # (rrf_k=20 moves these by at most 0.016). 1.5 keeps dense more than a tie-breaker.
     rrf_k: int = 60
+    default_k: int = 5  # passages shown by the web chat unless the user asks for more
+    max_upload_mb: int = 20  # largest report file the web chat accepts
     dense_weight: float = 1.0
     keyword_weight: float = 1.5
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
+import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,3 +261,46 @@ def load_document(path: Path, overrides: dict | None = None, sha256: str | None 
         encoding=encoding,
         removed=dict(removed),
     )
+
+
+UPLOAD_TYPES = {".txt", ".md", ".html", ".htm", ".docx", ".pdf"}
+
+
+def safe_report_name(name: str) -> str:
+    """A file name that is safe to write into the reports folder: no folders, no leading dots,
+    no control or shell-special characters; Chinese is kept."""
+    base = Path(name.replace("\\", "/")).name
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = re.sub(r"[^\w\u3400-\u9fff\-（）()·]+", "_", stem).strip("._ ")[:80]
+    if not stem:
+        raise ReportError(f"{name!r} is not a usable file name")
+    return stem + suffix
+
+
+def accept_upload(source: Path, original_name: str, reports_dir: Path, max_bytes: int) -> Path:
+    """Validate an uploaded report (type, size, name, readable text) and copy it into the reports
+    folder. Raises ReportError, leaving the folder as it was."""
+    name = safe_report_name(original_name)
+    suffix = Path(name).suffix
+    if suffix not in UPLOAD_TYPES:
+        raise ReportError(f"{original_name}: unsupported type {suffix or '(none)'}; use .txt, .docx, .pdf or .html")
+    size = source.stat().st_size
+    if size > max_bytes:
+        raise ReportError(f"{original_name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
+    readable = source if source.suffix.lower() == suffix else _with_suffix(source, suffix)
+    try:
+        load_document(readable)  # unreadable, empty or not a report: refuse before it is copied
+    except ReportError as exc:
+        raise ReportError(f"{original_name}: {exc}") from exc
+    target = reports_dir / name
+    tmp = reports_dir / f".{name}.part"
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+    return target
+
+
+def _with_suffix(source: Path, suffix: str) -> Path:
+    """A copy of an upload under the suffix its name claims, so the right reader parses it."""
+    copy = source.with_name(source.stem + "-upload" + suffix)
+    shutil.copyfile(source, copy)
+    return copy

@@ -327,3 +327,41 @@ class Searcher:
                 )
             )
         return hits
+
+
+# What is left of a follow-up such as "那璧山区呢？" / "And Bishan?" once its districts are removed.
+_FOLLOWUP_FILLER = re.compile(
+    r"那么|那|呢|怎么样|怎样|如何|情况|的|吗|又|还有|和|与|及|what|about|how|and|for|in|the|of|district|"
+    r"[?？。.,，!！\s'’s]", re.I
+)
+
+
+def resolve_followup(question: str, previous: str | None, known: list[str]) -> str:
+    """Turn a follow-up that only names other districts ("那璧山区呢？") into the previous question
+    asked about them, keeping its indicator; any other question is returned unchanged."""
+    if not previous:
+        return question
+    text = normalize_query(question)
+    districts = find_districts(text, known)
+    if not districts:
+        return question
+    rest = text
+    for name in districts:
+        p = place(name)
+        rest = re.sub(re.escape(p.english), " ", rest.replace(p.name, " ").replace(p.short, " "), flags=re.I)
+    if _FOLLOWUP_FILLER.sub("", rest):
+        return question  # it says more than a district: a question of its own
+    before = normalize_query(previous)
+    old = find_districts(before, known)
+    new = [place(n) for n in districts]
+    if not old:  # the previous question named no district: scope it to the new ones
+        if re.search(r"[\u4e00-\u9fff]", before):
+            return "、".join(p.name for p in new) + before
+        return " and ".join(p.english for p in new) + ": " + before
+    for i, name in enumerate(old):
+        p, q = place(name), new[min(i, len(new) - 1)]
+        before = before.replace(p.name, q.name)
+        if len(p.short) >= 2:
+            before = before.replace(p.short, q.short)
+        before = re.sub(re.escape(p.english), q.english, before, flags=re.I)
+    return before

@@ -1,0 +1,188 @@
+"""Web chat (Gradio): loads the index once, calls the package, renders. No retrieval logic here.
+
+    python app.py [--host 127.0.0.1] [--port 7860] [--auth user:password] [--index DIR] [--reports DIR]
+
+Env: QA_HOST, QA_PORT, QA_AUTH, and the QA_* settings of qa/config.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import gradio as gr
+
+from qa.answer import make_answer
+from qa.config import Settings, load_settings
+from qa.errors import QAError, ReportError
+from qa.ingest import UPLOAD_TYPES, accept_upload
+from qa.render import labels, render_answer, render_reports
+from qa.search import Searcher, analyze, resolve_followup
+from qa.store import build_index, load_index
+
+EXAMPLES = [
+    "Which district targets 16% industrial growth?",
+    "哪个区提出规上工业增加值增长16%？",
+    "璧山区2023年GDP是多少？",
+    "榮昌區2024年一般公共預算收入目標增長多少？",
+    "What is Liangping's GDP growth target for 2024?",
+]
+CSS = """
+.qa-direct { font-size: 1.05em; margin-bottom: .4em; }
+.qa-understood { color: #666; font-size: .9em; }
+.qa-cite { margin-bottom: .6em; }
+.qa-cite-head { font-size: .9em; }
+.qa-src { color: #888; font-size: .85em; }
+.qa-sentence { margin: .2em 0; border-left: 3px solid #f5c400; padding-left: .5em; }
+.qa-score { color: #888; font-size: .8em; }
+mark { background: #fff3a8; }
+.qa-citations, .qa-closest ol { list-style: none; padding-left: 0; }
+"""
+
+
+class App:
+    """The loaded index and its searcher, swapped under a lock when reports are added."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.lock = threading.Lock()
+        self.searcher = Searcher(load_index(settings.index_dir), settings)
+        self.searcher.embedder  # load the model now, not on the first question
+
+    def reload(self) -> None:
+        searcher = Searcher(load_index(self.settings.index_dir), self.settings, embedder=self.searcher.embedder)
+        with self.lock:
+            self.searcher = searcher
+
+    def answer(self, question: str, k: int = 5, districts: list[str] | None = None):
+        searcher = self.searcher
+        query = analyze(question, searcher.districts)
+        return make_answer(query, searcher.search_query(query, k=k, districts=districts or None))
+
+    def reports_markdown(self) -> str:
+        index = self.searcher.index
+        return render_reports(index.documents, Counter(c.source for c in index.chunks))
+
+    def add_reports(self, paths: list[tuple[Path, str]], progress) -> str:
+        """Validate and copy uploads, index them incrementally, reload. Returns a status message."""
+        max_bytes = self.settings.max_upload_mb * 1_000_000
+        added, errors = [], []
+        for path, name in paths:
+            try:
+                added.append(accept_upload(path, name, self.settings.reports_dir, max_bytes))
+            except (ReportError, OSError) as exc:
+                errors.append(str(exc))
+        if not added:
+            return "\n".join(f"Not added: {e}" for e in errors) or "No file."
+        total = {"n": 0, "done": 0}
+
+        def start(n):
+            total["n"] = n
+
+        def step(n):
+            total["done"] += n
+            progress(total["done"] / max(total["n"], 1), desc=f"embedding {total['done']}/{total['n']}")
+
+        started = time.perf_counter()
+        try:
+            report = build_index(self.settings, on_embed_start=start, on_progress=step)
+        except Exception as exc:  # the live index is untouched: the build happens beside it
+            for path in added:
+                path.unlink(missing_ok=True)
+            return f"Indexing failed, nothing changed: {exc}"
+        for path in added:
+            if path.name in report.skipped:
+                errors.append(f"{path.name}: {report.skipped[path.name]}")
+                path.unlink(missing_ok=True)
+        self.reload()
+        ok = [p.name for p in added if p.name not in report.skipped]
+        lines = [f"Added and indexed {', '.join(ok)} in {time.perf_counter() - started:.1f}s ({report.embedded} passages embedded)"] if ok else []
+        return "\n\n".join(lines + [f"Not added: {e}" for e in errors])
+
+
+def build_ui(app: App) -> gr.Blocks:
+    def respond(message, history, districts, k, show_scores, last_question):
+        history = list(history or [])
+        message = (message or "").strip()
+        if not message:
+            return "", history, last_question
+        question = resolve_followup(message, last_question, app.searcher.districts)
+        try:
+            answer = app.answer(question, int(k), districts)
+            body = render_answer(answer, bool(show_scores), understood_as=question if question != message else None)
+        except QAError as exc:
+            body = f"Error: {exc}"
+        history += [{"role": "user", "content": message}, {"role": "assistant", "content": body}]
+        return "", history, question
+
+    def upload(files, progress=gr.Progress()):
+        paths = [(Path(f), Path(getattr(f, "orig_name", None) or f).name) for f in (files or [])]
+        status = app.add_reports(paths, progress)
+        return status, app.reports_markdown(), gr.update(choices=app.searcher.districts), None
+
+    def ask(question: str, k: int = 5, districts: list[str] | None = None) -> dict:
+        """One question → the same JSON object as one line of `qa search --jsonl`."""
+        return app.answer(question, int(k), districts).to_json()
+
+    with gr.Blocks(title="政府工作报告问答 · Work report QA") as demo:
+        gr.Markdown("## 政府工作报告问答 · Government work report QA\n"
+                    "Ask in Chinese or English; every answer is a quoted, cited sentence from a report.")
+        last_question = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Answers", height=640, elem_id="chat", buttons=["copy"])
+                box = gr.Textbox(placeholder="例如：哪个区提出规上工业增加值增长16%？ / Which district targets 16% industrial growth?",
+                                 show_label=False, elem_id="question", submit_btn=True)
+                gr.Examples(EXAMPLES, inputs=box, label="Examples")
+            with gr.Column(scale=1):
+                districts = gr.CheckboxGroup(app.searcher.districts, label="Districts / 区县", elem_id="districts")
+                k = gr.Slider(1, 10, value=app.settings.default_k, step=1, label="Passages / 段落数")
+                show_scores = gr.Checkbox(False, label="Show scores / 显示得分")
+                with gr.Accordion("Add reports / 添加报告", open=False):
+                    files = gr.File(file_count="multiple", file_types=sorted(UPLOAD_TYPES), label="Report files",
+                                    elem_id="upload")
+                    add = gr.Button("Add to index / 加入索引", elem_id="add-reports")
+                    status = gr.Markdown(elem_id="upload-status")
+                reports = gr.Markdown(app.reports_markdown(), elem_id="reports")
+        box.submit(respond, [box, chat, districts, k, show_scores, last_question], [box, chat, last_question])
+        add.click(upload, [files], [status, reports, districts, files])
+        gr.api(ask, api_name="ask")
+    return demo
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Web chat over the indexed work reports")
+    parser.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "7860")))
+    parser.add_argument("--auth", default=os.environ.get("QA_AUTH"), help="user:password to require a login")
+    parser.add_argument("--index", help="index folder (default: index/)")
+    parser.add_argument("--reports", help="reports folder, where uploads go (default: reports/)")
+    args = parser.parse_args(argv)
+    settings = load_settings().with_(
+        index_dir=Path(args.index) if args.index else None, reports_dir=Path(args.reports) if args.reports else None
+    )
+    try:
+        app = App(settings)
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    auth = None
+    if args.auth:
+        user, _, password = args.auth.partition(":")
+        if not user or not password:
+            print("error: --auth must be user:password", file=sys.stderr)
+            return 1
+        auth = (user, password)
+    build_ui(app).queue(default_concurrency_limit=4).launch(
+        server_name=args.host, server_port=args.port, auth=auth, css=CSS, show_error=True
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The web chat in a real browser: headless Chromium from Debian's package, driven by Playwright.
+
+Starts app.py on a free port over an index of the test excerpts (hash embedder, so no model
+load), asks questions as a user would, uploads a report, and calls the `ask` API endpoint.
+Screenshots go to tests/artifacts/.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from qa.store import build_index
+from tests.browser_helpers import CHROMIUM, ask, browser_page, running_app, upload
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)")]
+
+
+@pytest.fixture
+def server(settings):
+    build_index(settings)
+    with running_app(settings.index_dir, settings.reports_dir, env={"QA_EMBEDDER": "hash"}) as url:
+        yield url
+
+
+@pytest.fixture
+def page(server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with browser_page(server) as page:
+        yield page
+
+
+def test_english_question_shows_cited_highlighted_figure(page):
+    answer, _ = ask(page, "Which district targets 16% industrial growth?")
+    direct = answer.locator(".qa-direct")
+    assert direct.is_visible() and "万州区" in direct.inner_text() and "16%" in direct.inner_text()
+    first = answer.locator(".qa-cite").first
+    assert "万州区" in first.locator(".qa-cite-head").inner_text()
+    assert first.locator(".qa-sentence mark b", has_text="16%").first.is_visible()
+    assert "Show the full passage" in first.locator("summary").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "answer.png"))
+
+
+def test_followup_changes_district_and_keeps_indicator(page):
+    ask(page, "万州区2023年地区生产总值是多少？")
+    answer, _ = ask(page, "那璧山区呢？")
+    assert "璧山区2023年地区生产总值是多少" in answer.locator(".qa-understood").inner_text()
+    assert "璧山区" in answer.locator(".qa-cite-head").first.inner_text()
+    assert "983" in answer.inner_text()
+
+
+def test_upload_a_report_then_find_it(page, tmp_path):
+    report = tmp_path / "潼南区2024.txt"
+    report.write_text(
+        "2024年重庆市潼南区政府工作报告\n各位代表：\n一、2023年工作回顾\n地区生产总值增长6.1%，柠檬产业综合产值突破200亿元。\n"
+        "二、2024年工作安排\n全区规上工业增加值增长13.5%，力争新建柠檬精深加工项目3个。\n",
+        encoding="utf-8",
+    )
+    upload(page, report)
+    assert "潼南区2024.txt" in page.locator("#upload-status").inner_text()
+    assert "潼南区" in page.locator("#reports").inner_text()
+    answer, _ = ask(page, "潼南区2024年规上工业增加值增长多少？")
+    assert "潼南区" in answer.locator(".qa-cite-head").first.inner_text()
+    assert "13.5%" in answer.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "upload.png"))
+
+
+def test_a_bad_upload_is_refused_and_the_index_kept(page, tmp_path):
+    bad = tmp_path / "坏.txt"
+    bad.write_bytes(b"\x00\x01" * 100)
+    page.get_by_text("Add reports / 添加报告").click()
+    page.set_input_files("#upload input[type=file]", str(bad))
+    page.locator("#add-reports").click()
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('Not added')", timeout=60_000)
+    assert "binary" in page.locator("#upload-status").inner_text()
+    answer, _ = ask(page, "哪个区提出规上工业增加值增长16%？")
+    assert "万州区" in answer.locator(".qa-direct").inner_text()
+
+
+def test_ask_endpoint_with_gradio_client(server):
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    result = client.predict("哪个区提出规上工业增加值增长16%？", 3, ["万州区"], api_name="/ask")
+    assert set(result) == {"question", "hits", "answer"}
+    assert result["answer"]["district"] == "万州区" and result["answer"]["abstain"] is False
+    assert len(result["hits"]) == 3 and {h["district"] for h in result["hits"]} == {"万州区"}
+    for hit in result["hits"]:
+        assert {"rank", "district", "source", "section", "text", "start", "end", "score"} <= set(hit)
