@@ -21,7 +21,7 @@ from qa.answer import make_answer
 from qa.config import Settings, load_settings
 from qa.errors import QAError, ReportError
 from qa.ingest import UPLOAD_TYPES, accept_upload
-from qa.render import labels, render_answer, render_reports
+from qa.render import render_answer, render_reports
 from qa.search import Searcher, analyze, resolve_followup
 from qa.store import build_index, load_index
 

@@ -144,7 +144,16 @@ def _interactive(ask, args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import breakdown, calibrate, load_items, markdown_table, plot_results, run_eval, worst_misses, write_results
+    from .evaluate import (
+        breakdown,
+        calibrate,
+        load_items,
+        markdown_table,
+        plot_results,
+        run_eval,
+        worst_misses,
+        write_results,
+    )
 
     searcher = _load_searcher(args)
     items = load_items(Path(args.data))

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.ingest import accept_upload, safe_report_name
 from qa.errors import ReportError
+from qa.ingest import accept_upload, safe_report_name
 from qa.render import render_answer
 from qa.search import resolve_followup
 from qa.store import build_index
