@@ -17,12 +17,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa.answer import make_answer
+from qa.answer import ask
 from qa.config import Settings, load_settings
 from qa.errors import QAError, ReportError
 from qa.ingest import UPLOAD_TYPES, accept_upload
 from qa.render import render_answer, render_reports
-from qa.search import Searcher, analyze, resolve_followup
+from qa.search import Searcher, resolve_followup
 from qa.store import build_index, load_index
 
 EXAMPLES = [
@@ -60,9 +60,7 @@ class App:
             self.searcher = searcher
 
     def answer(self, question: str, k: int = 5, districts: list[str] | None = None):
-        searcher = self.searcher
-        query = analyze(question, searcher.districts)
-        return make_answer(query, searcher.search_query(query, k=k, districts=districts or None))
+        return ask(self.searcher, question, k, districts)
 
     def reports_markdown(self) -> str:
         index = self.searcher.index

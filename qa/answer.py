@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .search import Hit, Query
+from .search import Hit, Query, Searcher, analyze
 
 # A question counts as answered when the best passage holds enough of its content: the
 # IDF-weighted share of the question's content tokens found in it (search.Searcher.coverage).
@@ -58,3 +58,10 @@ def make_answer(query: Query, hits: list[Hit]) -> Answer:
         answer.sentence = hits[0].sentence
         answer.abstain = False
     return answer
+
+
+def ask(searcher: Searcher, question: str, k: int = 5, districts: list[str] | None = None,
+        retriever: str = "hybrid") -> Answer:
+    """The whole way from a question to a cited answer: analyse, retrieve, decide."""
+    query = analyze(question, searcher.districts)
+    return make_answer(query, searcher.search_query(query, k=k, districts=districts or None, retriever=retriever))

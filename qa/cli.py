@@ -93,8 +93,7 @@ def _print_answer(answer, show_scores: bool) -> None:
 
 
 def cmd_search(args) -> int:
-    from .answer import make_answer
-    from .search import analyze
+    from .answer import ask as answer_question
 
     searcher = _load_searcher(args)
     districts = _districts(args.district)
@@ -103,9 +102,7 @@ def cmd_search(args) -> int:
         raise QAError(f"Unknown district {', '.join(unknown)}; indexed: {', '.join(searcher.districts)}")
 
     def ask(question: str):
-        query = analyze(question, searcher.districts)
-        hits = searcher.search_query(query, k=args.k, districts=districts, retriever=args.retriever)
-        return make_answer(query, hits)
+        return answer_question(searcher, question, args.k, districts, args.retriever)
 
     if args.jsonl:
         for line in sys.stdin:

@@ -12,9 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answer import make_answer
+from .answer import ask
 from .errors import QAError
-from .search import Searcher, analyze
+from .search import Searcher
 
 LANGS = ("zh", "zh-Hant", "en")
 
@@ -108,9 +108,8 @@ def run_eval(searcher: Searcher, items: list[Item], k: int = 10, retriever: str 
     report = Report()
     documents = searcher.index.documents
     for item in items:
-        query = analyze(item.question, searcher.districts)
-        hits = searcher.search_query(query, k=k, retriever=retriever)
-        answer = make_answer(query, hits)
+        answer = ask(searcher, item.question, k=k, retriever=retriever)
+        hits = answer.hits
         spans = evidence_spans(item, documents)
         ranks = [h.rank for h in hits if is_relevant(h.source, h.start, h.end, spans)]
         first = f"{hits[0].district}: {hits[0].sentence[:60]}" if hits else "(nothing)"
