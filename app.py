@@ -15,7 +15,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import gradio as gr
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # an offline machine: no phoning home
+
+import gradio as gr  # noqa: E402
 
 from qa.answer import ask
 from qa.config import Settings, load_settings
@@ -50,7 +52,7 @@ class App:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # one question at a time through the shared model handle
         self.searcher = Searcher(load_index(settings.index_dir), settings)
         self.searcher.embedder  # load the model now, not on the first question
 
@@ -60,7 +62,8 @@ class App:
             self.searcher = searcher
 
     def answer(self, question: str, k: int = 5, districts: list[str] | None = None):
-        return ask(self.searcher, question, k, districts)
+        with self.lock:
+            return ask(self.searcher, question, k, districts)
 
     def reports_markdown(self) -> str:
         index = self.searcher.index
