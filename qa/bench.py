@@ -50,7 +50,7 @@ class BenchRow:
     incremental_add_s: float | None = None
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     if not values:
         return 0.0
@@ -136,7 +136,7 @@ def _run_recipe(system: str, settings: Settings, documents: dict, items) -> Benc
 
     search(items[0].question)  # warm-up
     recall, mrr, latencies, floor = _score(items, documents, search, embed_query)
-    return BenchRow(system, recall, mrr, statistics.median(latencies), _percentile(latencies, 0.95),
+    return BenchRow(system, recall, mrr, statistics.median(latencies), percentile(latencies, 0.95),
                     statistics.median(floor) if floor else None, build_s, 0.0, len(texts))
 
 
@@ -166,7 +166,7 @@ def _run_project(settings: Settings, items) -> tuple[BenchRow, dict]:
 
         searcher.search(items[0].question, k=10)  # warm-up
         recall, mrr, latencies, floor = _score(items, index.documents, search, embed_query)
-        row = BenchRow("project", recall, mrr, statistics.median(latencies), _percentile(latencies, 0.95),
+        row = BenchRow("project", recall, mrr, statistics.median(latencies), percentile(latencies, 0.95),
                        statistics.median(floor), full.seconds, 0.0, full.chunks, added.seconds)
         return row, index.documents
     finally:

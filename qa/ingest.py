@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .clean import clean_text
+from .clean import clean_text, to_simplified
 from .errors import ReportError
 from .glossary import CHONGQING, gazetteer
 
@@ -95,8 +95,6 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
 
 def _commonness(text: str) -> float:
     """Share of Han characters that are in GB2312 level 1 (the 3,755 most common), Traditional folded in."""
-    from .clean import to_simplified
-
     han = [c for c in to_simplified(text[:20000])[0] if "\u4e00" <= c <= "\u9fff"]
     if not han:
         return 0.0
@@ -292,6 +290,9 @@ def accept_upload(source: Path, original_name: str, reports_dir: Path, max_bytes
         load_document(readable)  # unreadable, empty or not a report: refuse before it is copied
     except ReportError as exc:
         raise ReportError(f"{original_name}: {exc}") from exc
+    finally:
+        if readable != source:
+            readable.unlink(missing_ok=True)
     target = reports_dir / name
     tmp = reports_dir / f".{name}.part"
     shutil.copyfile(source, tmp)

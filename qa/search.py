@@ -103,11 +103,18 @@ _EN_STOPWORDS = set(
 )
 
 
+def without_districts(text: str, districts: list[str]) -> str:
+    """The text with the given districts' names blanked out, in Chinese (万州区, 万州) and English."""
+    for name in districts:
+        p = place(name)
+        text = text.replace(p.name, " ").replace(p.short, " ")
+        text = re.sub(re.escape(p.english), " ", text, flags=re.I)
+    return text
+
+
 def english_leftovers(text: str, districts: list[str]) -> list[str]:
     """Content words of an English question that neither the glossary nor a district name covers."""
-    rest = _translate(text)[1]
-    for name in districts:
-        rest = re.sub(re.escape(place(name).english.lower()), " ", rest)
+    rest = without_districts(_translate(text)[1], districts)
     words = re.findall(r"[a-z][a-z\-]+", rest)
     return [w for w in words if w not in _EN_STOPWORDS and len(w) > 2]
 
@@ -163,10 +170,8 @@ _QUESTION_WORDS = re.compile(r"多少|哪个|哪些|哪里|什么|是否|如何|
 def coverage_tokens(query: Query) -> list[str]:
     """Tokens a passage that answers the question should contain: its Chinese content words,
     figures, and the Chinese terms for its English words (Latin words themselves can't match)."""
-    chinese = _QUESTION_WORDS.sub(" ", query.text)
-    for name in query.districts:  # the district filters the hits; it says nothing of the content
-        p = place(name)
-        chinese = chinese.replace(p.name, " ").replace(p.short, " ")
+    # The district filters the hits; it says nothing of the content.
+    chinese = without_districts(_QUESTION_WORDS.sub(" ", query.text), query.districts)
     chinese = re.sub(r"(19|20)\d{2}年?", " ", chinese)
     chinese = re.sub(r"[A-Za-z][A-Za-z'&\-]*", " ", chinese)
     return tokenize(f"{chinese} {query.expansion}")
@@ -345,11 +350,7 @@ def resolve_followup(question: str, previous: str | None, known: list[str]) -> s
     districts = find_districts(text, known)
     if not districts:
         return question
-    rest = text
-    for name in districts:
-        p = place(name)
-        rest = re.sub(re.escape(p.english), " ", rest.replace(p.name, " ").replace(p.short, " "), flags=re.I)
-    if _FOLLOWUP_FILLER.sub("", rest):
+    if _FOLLOWUP_FILLER.sub("", without_districts(text, districts)):
         return question  # it says more than a district: a question of its own
     before = normalize_query(previous)
     old = find_districts(before, known)

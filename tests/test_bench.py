@@ -1,12 +1,12 @@
 import json
 
-from qa.bench import _percentile, run_all, run_one
+from qa.bench import percentile, run_all, run_one
 from qa.store import build_index
 
 
-def test_percentile_interpolates():
-    assert _percentile([1, 2, 3, 4, 5], 0.5) == 3
-    assert _percentile([10, 20], 0.95) == 19.5
+def testpercentile_interpolates():
+    assert percentile([1, 2, 3, 4, 5], 0.5) == 3
+    assert percentile([10, 20], 0.95) == 19.5
 
 
 def _data(tmp_path):
