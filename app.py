@@ -10,22 +10,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # an offline machine: no phoning home
 
 import gradio as gr  # noqa: E402
 
-from qa.answer import ask
 from qa.config import Settings, load_settings
-from qa.errors import QAError, ReportError
-from qa.ingest import UPLOAD_TYPES, accept_upload
+from qa.errors import QAError
+from qa.ingest import UPLOAD_TYPES
 from qa.render import render_answer, render_reports
-from qa.search import Searcher, resolve_followup
-from qa.store import build_index, load_index
+from qa.service import Service
 
 EXAMPLES = [
     "Which district targets 16% industrial growth?",
@@ -48,38 +44,25 @@ mark { background: #fff3a8; }
 
 
 class App:
-    """The loaded index and its searcher, swapped under a lock when reports are added."""
+    """The web chat's view of the service: renders what the service answers."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.lock = threading.Lock()  # one question at a time through the shared model handle
-        self.searcher = Searcher(load_index(settings.index_dir), settings)
-        self.searcher.embedder  # load the model now, not on the first question
+        self.service = Service(settings)
+        self.service.warm()
 
-    def reload(self) -> None:
-        searcher = Searcher(load_index(self.settings.index_dir), self.settings, embedder=self.searcher.embedder)
-        with self.lock:
-            self.searcher = searcher
+    @property
+    def searcher(self):
+        return self.service.searcher
 
     def answer(self, question: str, k: int = 5, districts: list[str] | None = None):
-        with self.lock:
-            return ask(self.searcher, question, k, districts)
+        return self.service.ask(question, k, districts)
 
     def reports_markdown(self) -> str:
-        index = self.searcher.index
-        return render_reports(index.documents, Counter(c.source for c in index.chunks))
+        return render_reports(self.service.documents(), self.service.chunk_counts())
 
     def add_reports(self, paths: list[tuple[Path, str]], progress) -> str:
-        """Validate and copy uploads, index them incrementally, reload. Returns a status message."""
-        max_bytes = self.settings.max_upload_mb * 1_000_000
-        added, errors = [], []
-        for path, name in paths:
-            try:
-                added.append(accept_upload(path, name, self.settings.reports_dir, max_bytes))
-            except (ReportError, OSError) as exc:
-                errors.append(str(exc))
-        if not added:
-            return "\n".join(f"Not added: {e}" for e in errors) or "No file."
+        """Validate, copy and index uploads; returns a status message."""
         total = {"n": 0, "done": 0}
 
         def start(n):
@@ -91,17 +74,11 @@ class App:
 
         started = time.perf_counter()
         try:
-            report = build_index(self.settings, on_embed_start=start, on_progress=step)
-        except Exception as exc:  # the live index is untouched: the build happens beside it
-            for path in added:
-                path.unlink(missing_ok=True)
-            return f"Indexing failed, nothing changed: {exc}"
-        for path in added:
-            if path.name in report.skipped:
-                errors.append(f"{path.name}: {report.skipped[path.name]}")
-                path.unlink(missing_ok=True)
-        self.reload()
-        ok = [p.name for p in added if p.name not in report.skipped]
+            ok, errors, report = self.service.add_reports(paths, on_embed_start=start, on_progress=step)
+        except QAError as exc:
+            return str(exc)
+        if report is None:
+            return "\n".join(f"Not added: {e}" for e in errors) or "No file."
         lines = [f"Added and indexed {', '.join(ok)} in {time.perf_counter() - started:.1f}s ({report.embedded} passages embedded)"] if ok else []
         return "\n\n".join(lines + [f"Not added: {e}" for e in errors])
 
@@ -112,7 +89,7 @@ def build_ui(app: App) -> gr.Blocks:
         message = (message or "").strip()
         if not message:
             return "", history, last_question
-        question = resolve_followup(message, last_question, app.searcher.districts)
+        question = app.service.followup(message, last_question)
         try:
             answer = app.answer(question, int(k), districts)
             body = render_answer(answer, bool(show_scores), understood_as=question if question != message else None)

@@ -1,18 +1,116 @@
-"""Hits → Answer: the direct-answer line (a quoted sentence, never composed text), or abstention."""
+"""Candidates → Answer: the sentence that answers the question (quoted, never composed), chosen
+across the top passages, and the decision whether the reports answer it at all.
+
+The decision uses only what is fixed for a question and a passage, so it does not flip when
+reports are added: the question names a place no indexed report is about, or a year no report
+covers; or too little of its content is in the passage. Content words are weighted by jieba's
+general IDF table (a fixed corpus), not by IDF over whatever happens to be indexed.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from .search import Hit, Query, Searcher, analyze
+from .clean import split_sentences
+from .query import Query, glossary_terms, without_places
+from .search import Hit, Searcher
+from .tokens import numbers_in
 
-# A question counts as answered when the best passage holds enough of its content: the
-# IDF-weighted share of the question's content tokens found in it (search.Searcher.coverage).
-# Calibrated with `qa eval --calibrate` on eval/qa.jsonl (124 answerable, 10 unanswerable):
-# refusing below 0.14 catches 8 of the 10 unanswerable questions (precision 0.57) and refuses 6
-# answerable ones (4.8%, mostly paraphrases that share no words with their passage). A cosine
-# floor on top of it did not help at any value from 0.80 to 0.95.
-MIN_COVERAGE = 0.14
+# Thresholds of the answered/not-answered decision, chosen on eval/dev.jsonl with
+# `qa eval --calibrate` (see README, "Answered or not"): a question is answered when its best
+# passage holds at least MIN_COVERAGE of its weighted content, or the passage is this close in
+# meaning (e5 cosine) even with few shared words (paraphrases).
+MIN_COVERAGE = 0.5
+MIN_DENSE = 0.88
+# How many of the top passages the direct answer's sentence may come from.
+ANSWER_FROM_TOP = 3
+
+# Words every question has and no passage needs: question words, function words, generic report words.
+_ZH_STOP = set(
+    """多少 哪个 哪些 哪里 什么 是否 如何 怎么 怎样 几个 分别 是 吗 呢 请问 提出 目标是 的 了 在 和 与 及 对 把 被 给 有 为
+    年 今年 去年 上年 明年 全年 年度 一年 情况 方面 哪 谁 几 请 报告 政府工作报告 工作报告 提到 说 中 里 将 要 达到 计划 预计
+    比 较 同比 增长率 增速 多 大 高 还 又 都 也 这 那 其 该 区 县 市 省 旗 全区 全县 全市 全省 全旗 我们 当地 本地 有关""".split()
+)
+_QUESTION_NOISE = re.compile(r"[?？。，,、!！:：;；\"“”'‘’()（）\s]+")
+
+
+@lru_cache(maxsize=1)
+def _idf() -> tuple[dict[str, float], float]:
+    """jieba's IDF table (jieba/analyse/idf.txt) and its median for words it lacks."""
+    from importlib.resources import files
+
+    table = {}
+    for line in (files("jieba") / "analyse" / "idf.txt").read_text(encoding="utf-8").splitlines():
+        word, _, value = line.partition(" ")
+        if value:
+            table[word] = float(value)
+    values = sorted(table.values())
+    return table, values[len(values) // 2]
+
+
+def _jieba_words(text: str) -> list[str]:
+    from .query import _word_freq
+
+    _word_freq()  # initialises jieba quietly
+    import jieba
+
+    return [w for w in jieba.lcut(text) if w.strip()]
+
+
+@dataclass
+class ContentTerm:
+    alternatives: tuple[str, ...]  # any of these in a passage counts (translations of one English word)
+    weight: float
+
+
+def content_terms(query: Query, places) -> list[ContentTerm]:
+    """What a passage that answers the question must contain, each with a fixed weight."""
+    idf, median = _idf()
+    text = without_places(query.text, query.places, places)
+    text = re.sub(r"(?:19|20)\d{2}年?", " ", text)
+    terms: list[ContentTerm] = []
+    chinese = re.sub(r"[A-Za-z][A-Za-z'&\-]*", " ", text)
+    for word in _jieba_words(_QUESTION_NOISE.sub(" ", chinese)):
+        if word in _ZH_STOP or not re.search(r"[\u4e00-\u9fff]", word):
+            continue
+        terms.append(ContentTerm((word,), idf.get(word, median)))
+    if query.lang == "en" or re.search(r"[A-Za-z]{3,}", text):
+        for chinese_terms in glossary_terms(text)[0]:
+            alternatives = tuple(chinese_terms.split())
+            terms.append(ContentTerm(alternatives, max(idf.get(a, median) for a in alternatives)))
+        from .translate import english_terms
+
+        by_word: dict[str, list[str]] = {}
+        for t in english_terms(glossary_terms(text)[1], lambda zh: 1):
+            by_word.setdefault(t.english, []).append(t.chinese)
+        # Dictionary renderings are many and loose; an English word is covered by any of them.
+        for english, alternatives in by_word.items():
+            if english in query.english_missing:
+                continue
+            terms.append(ContentTerm(tuple(alternatives), median))
+        for _ in query.english_missing:  # the dictionary knows it, no report mentions it
+            terms.append(ContentTerm((), median))
+    for number in query.numbers:
+        terms.append(ContentTerm((number,), 2 * median))
+    return terms
+
+
+def coverage(terms: list[ContentTerm], text: str) -> float:
+    """Weighted share of the content terms found in a text (1.0 when the question has none)."""
+    total = sum(t.weight for t in terms)
+    if not total:
+        return 1.0
+    found = 0.0
+    for t in terms:
+        if any(a in text for a in t.alternatives):
+            found += t.weight
+        elif t.alternatives and len(t.alternatives[0]) >= 3:  # 规上工业增加值 vs 规模以上工业增加值: partial credit
+            word = t.alternatives[0]
+            grams = {word[i:i + 2] for i in range(len(word) - 1)}
+            found += t.weight * 0.5 * sum(g in text for g in grams) / len(grams)
+    return found / total
 
 
 @dataclass
@@ -23,6 +121,11 @@ class Answer:
     sentence: str | None = None
     abstain: bool = True
     lang: str = "zh"
+    place: str | None = None
+    why: str = ""  # why it was refused, or which passage answered
+    source: str | None = None  # where the answer sentence is: its report and span in the cleaned text
+    start: int = 0
+    end: int = 0
 
     def to_json(self) -> dict:
         """The batch contract of `qa search --jsonl` (and of the web app's `ask` endpoint)."""
@@ -47,21 +150,71 @@ class Answer:
         }
 
 
-def is_answered(hit: Hit) -> bool:
-    return hit.coverage >= MIN_COVERAGE
+def _sentence_scores(hit: Hit, terms: list[ContentTerm], numbers: list[str]) -> list[tuple[float, int, int]]:
+    """(score, start, end) of each sentence of a passage: its share of the question's content,
+    with the asked figures counting double."""
+    out = []
+    for start, end in split_sentences(hit.text):
+        sentence = hit.text[start:end]
+        figures = set(numbers_in(sentence))
+        score = coverage(terms, sentence) + sum(0.5 for n in numbers if n in figures)
+        while start < end and hit.text[start] in " \n":
+            start += 1
+        out.append((score, start, end))
+    return out or [(0.0, 0, len(hit.text))]
 
 
-def make_answer(query: Query, hits: list[Hit]) -> Answer:
+def uncovered(query: Query, hits: list[Hit], report_years: list[int]) -> str:
+    """Why the reports cannot answer, from the question alone: a place or a year they do not cover."""
+    if query.foreign_places and not query.places:
+        return f"no indexed report is about {', '.join(query.foreign_places)}"
+    if query.years and report_years:
+        covered = {y for r in report_years for y in (r, r - 1)}
+        if not any(y in covered for y in query.years):
+            return f"no indexed report covers {', '.join(map(str, query.years))}"
+    if query.relative == "next":
+        return "the reports plan their own year, not the next"
+    return ""
+
+
+def make_answer(query: Query, hits: list[Hit], searcher: Searcher | None = None) -> Answer:
     answer = Answer(question=query.original, hits=hits, lang=query.lang)
-    if hits and is_answered(hits[0]):
-        answer.district = hits[0].district
-        answer.sentence = hits[0].sentence
-        answer.abstain = False
+    places = searcher.places if searcher else []
+    terms = content_terms(query, places)
+    best = None
+    for hit in hits:
+        scored = _sentence_scores(hit, terms, query.numbers)
+        score, start, end = max(scored, key=lambda s: s[0])
+        hit.sentence, hit.sentence_start, hit.sentence_end = hit.text[start:end], start, end
+        hit.coverage = round(coverage(terms, f"{hit.section}\n{hit.text}"), 4)
+        if hit.rank <= ANSWER_FROM_TOP:
+            # Prefer the higher-ranked passage on a tie: retrieval already weighed the whole passage.
+            key = (score + 0.05 / hit.rank, hit)
+            if best is None or key[0] > best[0]:
+                best = key
+    if not hits:
+        answer.why = "nothing found"
+        return answer
+    years = sorted({h.year for h in hits if h.year}) if searcher is None else searcher.report_years(query)
+    why = uncovered(query, hits, years)
+    top = max(hits[:ANSWER_FROM_TOP], key=lambda h: h.coverage)
+    if not why and top.coverage < MIN_COVERAGE and max(h.dense for h in hits[:ANSWER_FROM_TOP]) < MIN_DENSE:
+        why = f"too little of the question in the passages (coverage {top.coverage:.2f})"
+    if why:
+        answer.why = why
+        return answer
+    hit = best[1]
+    answer.district, answer.place, answer.sentence = hit.district, hit.place, hit.sentence
+    answer.source, answer.start, answer.end = hit.source, hit.start + hit.sentence_start, hit.start + hit.sentence_end
+    answer.abstain = False
+    answer.why = f"passage [{hit.rank}]"
     return answer
 
 
 def ask(searcher: Searcher, question: str, k: int = 5, districts: list[str] | None = None,
         retriever: str = "hybrid") -> Answer:
     """The whole way from a question to a cited answer: analyse, retrieve, decide."""
-    query = analyze(question, searcher.districts)
-    return make_answer(query, searcher.search_query(query, k=k, districts=districts or None, retriever=retriever))
+    query = searcher.analyze(question)
+    hits = searcher.search_query(query, k=k, places=districts or None, retriever=retriever)
+    return make_answer(query, hits, searcher)
+

@@ -30,7 +30,7 @@ import numpy as np
 from .config import Settings
 from .embed import get_embedder
 from .evaluate import evidence_spans, is_relevant, load_items
-from .search import Searcher, analyze
+from .search import Searcher
 from .store import build_index, load_index
 
 SYSTEMS = ("project", "langchain", "bm25")
@@ -159,7 +159,7 @@ def _run_project(settings: Settings, items) -> tuple[BenchRow, dict]:
         index = load_index(bench.index_dir)
         searcher = Searcher(index, bench, embedder=embedder)
         def embed_query(question):  # what the search embeds: the question with its glossary terms
-            return embedder.encode_query([analyze(question, searcher.districts).keyword_text])
+            return embedder.encode_query([searcher.analyze(question).keyword_text])
 
         def search(question):
             return [(h.source, h.start, h.end) for h in searcher.search(question, k=10)]

@@ -6,7 +6,6 @@ import re
 from dataclasses import asdict, dataclass
 
 from .clean import heading_label, heading_level
-from .glossary import romanize
 from .ingest import Document
 from .tokens import numbers_in
 
@@ -27,12 +26,13 @@ class Chunk:
     end: int
     text: str
     half: str = ""  # "review" (last year's results), "plan" (this year's targets) or "" (neither)
+    place: str = ""  # qualified name of the reporting government (深圳市龙岗区); the key searches filter on
+    english: str = ""  # its English name (Longgang)
 
     def context(self) -> str:
         """What is embedded and keyword-indexed: the passage with the report and section it sits in,
-        so a paragraph that never names its district is still found by a question that does."""
-        english = romanize(self.district) if self.district else ""
-        head = f"{self.district}（{english}）{self.year}年 {self.title}"
+        so a paragraph that never names its place is still found by a question that does."""
+        head = f"{self.place or self.district}（{self.english}）{self.year}年 {self.title}"
         return f"{head}\n{self.section}\n{self.text}" if self.section else f"{head}\n{self.text}"
 
     def to_dict(self) -> dict:
@@ -66,6 +66,27 @@ def heading_half(heading: str, year: int = 0) -> str:
     return ""
 
 
+# Wording that marks a part as a review of results or a plan of targets, for reports whose
+# part headings say neither ("一、攻坚克难，经济社会发展取得新成效").
+_REVIEW_WORDS = re.compile(r"完成|实现了|一年来|过去一年|同比|比上年|获评|荣获|被评为|成功举办|累计|达到|建成了?|新增|增长\d")
+_PLAN_WORDS = re.compile(r"力争|预期目标|左右|确保|今年|计划|将|加快|推动|着力|实施|支持|打造")
+
+
+def wording_half(body: str) -> str:
+    """"review" or "plan" from how a part is written, "" when its wording does not lean either way."""
+    review, plan = len(_REVIEW_WORDS.findall(body)), len(_PLAN_WORDS.findall(body))
+    if review + plan < 5:
+        return ""
+    share = review / (review + plan)
+    return "review" if share >= 0.6 else "plan" if share <= 0.4 else ""
+
+
+def _part_bodies(paragraphs: list[str]) -> dict[int, str]:
+    """Body text of each level-1 part ("一、…"), keyed by the index of its heading paragraph."""
+    heads = [i for i, p in enumerate(paragraphs) if heading_level(p) == 1] + [len(paragraphs)]
+    return {a: "\n".join(paragraphs[a:b]) for a, b in zip(heads, heads[1:])}
+
+
 def sections(text: str, year: int = 0) -> list[tuple[str, int, int, str]]:
     """Split a cleaned document into (section path, start, end, half) blocks of body text.
 
@@ -78,6 +99,7 @@ def sections(text: str, year: int = 0) -> list[tuple[str, int, int, str]]:
     half = ""
     offset = 0
     paragraphs = text.split("\n")
+    bodies = _part_bodies(paragraphs)
     for i, paragraph in enumerate(paragraphs):
         start, end = offset, offset + len(paragraph)
         offset = end + 1
@@ -89,7 +111,7 @@ def sections(text: str, year: int = 0) -> list[tuple[str, int, int, str]]:
         elif _is_subheading(paragraph) and _introduces_body(paragraphs, i):
             heading = path[2] = paragraph.strip()
         if heading and level != 2 and "工作报告" not in heading:  # "（一）…" headings name topics, not halves
-            half = heading_half(heading, year) or half
+            half = heading_half(heading, year) or (wording_half(bodies[i]) if level == 1 else "") or half
         # A heading line opens its section's text too: nothing of the report is left unindexed.
         name = SECTION_SEP.join(p for p in path if p)
         if (name, half) != current and block_start is not None:
@@ -169,6 +191,8 @@ def chunk_document(doc: Document, chunk_size: int = 200, chunk_overlap: int = 30
             end=end,
             text=doc.text[start:end],
             half=half,
+            place=doc.place or doc.district,
+            english=doc.english,
         )
         for n, (section, start, end, half) in enumerate(_pieces(doc.text, splitter, chunk_overlap, min_chars, doc.year))
     ]

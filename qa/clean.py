@@ -1,9 +1,14 @@
 """Pure text cleaning: raw scraped report text → clean Simplified-Chinese paragraphs.
 
 Each rule is a function ``text -> (text, count)`` so `qa index` can report, per file, how much
-of each kind of noise it removed. `clean_text` runs them in an order that matters: pinyin
-annotations and mojibake are recognised before Traditional→Simplified conversion, page markers
-are joined before paragraphs are split back apart.
+of each kind of noise it removed. The patterns themselves are data in `qa.noise`; here they are
+applied. Two promises hold throughout: furniture is matched as whole lines (or well-delimited
+runs), so clean prose passes unchanged (tests/data/clean_prose.txt); and a rule seen on one site
+only runs where that site's signature is found (`detect_sites`).
+
+`clean_text` runs the rules in an order that matters: pinyin annotations and mojibake are
+recognised before Traditional→Simplified conversion, page markers are joined before paragraphs
+are split back apart, and furniture is looked for again once Traditional text is converted.
 """
 
 from __future__ import annotations
@@ -12,7 +17,24 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-CJK = "\u3400-\u9fff\uf900-\ufaff"
+from .noise import (
+    CJK,
+    CN_NUM,
+    CONTROL_TOKENS,
+    FIELD_LABELS,
+    HOST_TOKENS,
+    INLINE_NOISE,
+    LINE_NOISE,
+    LINK_NAME,
+    NAV_WORDS,
+    SENTENCE_PUNCT,
+    SITES,
+    TOC_ENTRY,
+    TOC_ENTRY_AFTER_HEADER,
+    TOC_HEADER,
+    Site,
+)
+
 TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿê"
 _PINYIN_BODY = rf"[a-z{TONE_VOWELS}]{{1,7}}"
 # 會(huì ) / 經(jīng)濟: a pinyin syllable in parentheses right after a Han character. A syllable
@@ -27,44 +49,25 @@ _MOJIBAKE_RE = re.compile(
 )
 _HTML_RESIDUE_RE = re.compile(r"</?[a-zA-Z]{1,10}>|/(?:span|p|div|strong|b|font)>")
 
-# Line-level site furniture. Each pattern names one kind so the counts say what went.
-FURNITURE = {
-    "breadcrumb": re.compile(r"^(您当前的位置|当前位置|您的位置|您現在的位置|當前位置|您当前所在位置)"),
-    "byline": re.compile(
-        r"^(日期|发布日期|发布时间|發布日期|时间|來源|来源|作者|刊发日期|阅读次数|浏览次数|字号|信息来源|"
-        r"文字整理|责任编辑|編輯|编辑|记者|索引号|发文机关|成文日期)\s*[:：]"
-    ),
-    "share prompt": re.compile(r"(扫一扫|掃一掃|分享到|打印本页|关闭窗口|【打印】|【关闭】|手机打开|语音阅读)"),
-    "copyright/host": re.compile(
-        r"(版权所有|版權所有|主办单位|主辦單位|承办单位|承辦單位|网站标识码|網站標識碼|ICP备|ICP備|公网安备|"
-        r"技术支持|联系我们|网站地图|網站地圖)"
-    ),
-    "link list": re.compile(r"^.{0,12}(网站|網站|微信公众号|微信公眾號|政务微博|政務微博|客户端|APP)$"),
-    "document-site header": re.compile(
-        r"(\.(docx?|pdf|pptx?|wps)$|由会员分享|可在线阅读|请在.{1,12}上搜索|配套讲稿|特殊限制|关\s*键\s*词|链接地址|"
-        r"^https?://|^-\s+\d{4}\s)"
-    ),
-    "page header": re.compile(r"^[A-Z]\d{1,2}(?:-[A-Z]?\d{1,2})?[:：].*(编印|版|期)"),
-    "stray mark": re.compile(r"^[\s?？|·•\-—_=*#]*$"),
-}
-# Everything after a document-sharing site's footer marker is the site's, not the report's.
-_FOOTER_START_RE = re.compile(r"^-?\s*(配套讲稿|特殊限制|关\s*键\s*词)\s*[:：]?")
+# Furniture lines are short: a line longer than this is prose whatever it contains.
+MAX_FURNITURE_LEN = 120
+_BULLET_RE = re.compile(r"^[·•●○◆◇■□▪►\-*]\s*")
+# "label：value" fields; values are short, hold no sentence punctuation, and take a colon only
+# inside a time ("10:30").
+_LABELS = sorted({label for labels in FIELD_LABELS.values() for label in labels}, key=len, reverse=True)
+_LABEL_ALT = "|".join(_LABELS)
+_FIELD_RE = re.compile(rf"({_LABEL_ALT})\s*[:：]")
+_FIELDS_LINE_RE = re.compile(
+    rf"(?:(?:{_LABEL_ALT})\s*[:：](?:[^:：{SENTENCE_PUNCT}]|(?<=\d)[:：](?=\d)){{0,40}}?\s*)+"
+)
+_BARE_METADATA_LABEL_RE = re.compile(rf"(?:{'|'.join(FIELD_LABELS['metadata'])})\s*[:：]?")
 
 # A document-sharing site's page marker: "12、" at the start of a line, numbered 1, 2, 3 … in
 # order, that cuts the sentence it lands in ("殊为\n2、不易的答卷").
 _PAGE_MARK_RE = re.compile(r"^(\d{1,3})、")
+# A list item is one short, complete line; a page of text cut by a marker is not.
+_LIST_ITEM_MAX = 80
 
-# Spinner substitutions: the document site replaced words with odd synonyms; these are the
-# pairs a reader of such exports meets, mapped back to the report's own wording.
-SPINNER_REVERSALS = {
-    "一直不间断": "持续",
-    "不间断地去": "不断",
-    "不间断": "不断",
-    "聪明才智": "智慧",
-    "整治管理": "治理",
-}
-
-CN_NUM = "一二三四五六七八九十"
 HEADING_RES = (
     (1, re.compile(rf"^[{CN_NUM}]{{1,3}}[、.．]")),
     (2, re.compile(rf"^[(（][{CN_NUM}]{{1,3}}[)）]")),
@@ -76,14 +79,88 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
 
 
+def detect_sites(text: str) -> tuple[Site, ...]:
+    """The sites whose signature the document's first lines carry (at least `min_cues` cues)."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    found = []
+    for site in SITES:
+        head = "\n".join(lines[: site.head_lines])
+        if sum(1 for cue in site.cues.values() if cue.search(head)) >= site.min_cues:
+            found.append(site)
+    return tuple(found)
+
+
 def strip_pinyin(text: str) -> tuple[str, int]:
     return _PINYIN_RE.subn("", text)
 
 
-def strip_mojibake(text: str) -> tuple[str, int]:
+def _is_common_han(ch: str) -> bool:
+    """In GB2312's first level: the 3,755 most used characters (lead byte 0xB0–0xD7)."""
+    try:
+        code = ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return len(code) == 2 and 0xB0 <= code[0] <= 0xD7
+
+
+def _gbk_misread(run: str) -> bool:
+    """True if `run` is UTF-8 bytes read as GBK ("鏀垮簻" is 政府): read back, the bytes decode as
+    UTF-8 into common characters, while the run itself is made of rare ones. Checked on the
+    five reports: no run of real text, Simplified or Traditional, passes."""
+    try:
+        decoded = run.encode("gbk").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+    return (
+        len(decoded) >= 2
+        and all(_is_common_han(ch) or (ch.isascii() and ch.isalnum()) for ch in decoded)
+        and sum(not _is_common_han(ch) for ch in run) * 3 >= len(run)
+    )
+
+
+def _strip_gbk_misreads(line: str) -> tuple[str, int]:
+    spans = []
+    for m in re.finditer(rf"[{CJK}]{{3,}}", line):
+        run, i = m.group(), 0
+        while i <= len(run) - 3:
+            end = next((j for j in range(min(len(run), i + 40), i + 2, -1) if _gbk_misread(run[i:j])), 0)
+            if end:
+                spans.append((m.start() + i, m.start() + end))
+                i = end
+            else:
+                i += 1
+    for start, end in reversed(spans):
+        line = line[:start] + line[end:]
+    return line, len(spans)
+
+
+def strip_mojibake(text: str, head_lines: int = 5) -> tuple[str, int]:
+    """Broken pinyin annotations, HTML residue, and UTF-8-read-as-GBK runs in the title lines.
+
+    The GBK check tries every substring of a run, so it is kept to the first few short lines,
+    where a garbled title ("2024年XX区政府工作报告鏀垮簻") is seen."""
     text, n = _MOJIBAKE_RE.subn("", text)
     text, m = _HTML_RESIDUE_RE.subn("", text)
-    return text, n + m
+    lines, seen = text.split("\n"), 0
+    for i, line in enumerate(lines):
+        if seen >= head_lines:
+            break
+        if line.strip():
+            seen += 1
+            if len(line) <= MAX_FURNITURE_LEN:
+                lines[i], k = _strip_gbk_misreads(line)
+                n += k
+    return "\n".join(lines), n + m
+
+
+def strip_inline_noise(text: str) -> tuple[str, Counter]:
+    """Well-delimited runs anywhere: "（下转第四版）", "锟斤拷", "æ”¿åºœ"."""
+    removed = Counter()
+    for kind, patterns in INLINE_NOISE.items():
+        for pattern in patterns:
+            text, n = pattern.subn("", text)
+            removed[kind] += n
+    return text, removed
 
 
 @lru_cache(maxsize=1)
@@ -113,11 +190,47 @@ def to_halfwidth(text: str) -> str:
     return "".join(out)
 
 
+def drop_table_of_contents(text: str) -> tuple[str, int]:
+    """Remove a table of contents: "目  录" followed by entries, or two or more dot-leader entries
+    ("一、2024年工作回顾……………1"). A "目录" line with no entry after it stays."""
+    lines, out, removed, i = text.split("\n"), [], 0, 0
+    while i < len(lines):
+        stripped = lines[i].strip()
+        header = bool(TOC_HEADER.fullmatch(stripped))
+        if header or TOC_ENTRY.fullmatch(stripped):
+            j, entries = (i + 1, 0) if header else (i, 0)
+            while j < len(lines):
+                line = lines[j].strip()
+                if line and not (TOC_ENTRY.fullmatch(line) or (header and TOC_ENTRY_AFTER_HEADER.fullmatch(line))):
+                    break
+                entries += bool(line)
+                j += 1
+            if entries >= (1 if header else 2):
+                removed += entries + header
+                i = j
+                continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out), removed
+
+
+def _is_list_item(line: str) -> bool:
+    body = _PAGE_MARK_RE.sub("", line.strip(), count=1)
+    return (
+        0 < len(body) <= _LIST_ITEM_MAX
+        and body[0] not in "，,。、；：:)）"
+        and body[-1] not in "，,、：:（(“"
+        and not any(ch in _SENTENCE_END for ch in body[:-1])
+    )
+
+
 def join_page_markers(text: str) -> tuple[str, int]:
     """Remove "N、" page markers that number 1, 2, 3 … at line starts and rejoin the cut text.
 
     Only a run of at least three markers in sequence counts, and only when most of them cut a
-    sentence, so an ordinary numbered list ("1、加强就业…。" then "2、办好教育…") stays.
+    sentence. A numbered list stays: its items either end with a full stop ("1、加强就业…。") or
+    are short complete lines ("1、地区生产总值增长6%左右" / "2、规上工业增加值增长8%"), while a
+    page marker lands mid-sentence in a long page of text.
     """
     lines = text.split("\n")
     expected, positions = 1, []
@@ -126,8 +239,14 @@ def join_page_markers(text: str) -> tuple[str, int]:
         if m and int(m.group(1)) == expected:
             positions.append(i)
             expected += 1
-    # Page breaks fall anywhere, so most markers cut a sentence; a list item follows a full stop.
-    cuts = sum(1 for i in positions[1:] if lines[i - 1].strip() and lines[i - 1].strip()[-1] not in _SENTENCE_END)
+
+    def cuts_sentence(i: int) -> bool:
+        before = lines[i - 1].strip()
+        if not before or before[-1] in _SENTENCE_END:
+            return False
+        return not (_is_list_item(before) and _is_list_item(lines[i]))
+
+    cuts = sum(1 for i in positions[1:] if cuts_sentence(i))
     if len(positions) < 3 or cuts * 2 < len(positions) - 1:
         return text, 0
     out: list[str] = []
@@ -144,38 +263,106 @@ def join_page_markers(text: str) -> tuple[str, int]:
     return "\n".join(out), len(positions)
 
 
-def drop_furniture(text: str) -> tuple[str, Counter]:
-    """Drop site furniture lines; everything after a document-site footer marker goes too."""
-    kept, removed = [], Counter()
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if _FOOTER_START_RE.match(stripped):
-            removed["document-site footer lines"] += sum(1 for rest in lines[i:] if rest.strip())
-            break
-        if not stripped:
-            kept.append("")
+def _field_line_kind(line: str) -> str | None:
+    """"metadata", "copyright/host", "byline" or "print controls" for a line made only of
+    "label：value" fields and page controls ("· 发布机构：XX人民政府", "| 索引号 | 1144… |",
+    "字号：大 中 小 【打印】【关闭】"); None for anything else."""
+    body = _BULLET_RE.sub("", line)
+    if "|" in body or "｜" in body:  # a table row: a cell that is a label gets its colon back
+        cells = [cell.strip() for cell in re.split(r"[|｜]", body) if cell.strip()]
+        body = " ".join(cell + "：" if cell in _LABELS else cell for cell in cells)
+    body, controls = CONTROL_TOKENS.subn(" ", body)
+    body, host = HOST_TOKENS.subn(" ", body)
+    body = body.strip()
+    if not body:
+        return "print controls" if controls else ("copyright/host" if host else None)
+    if not _FIELDS_LINE_RE.fullmatch(body):
+        return None
+    labels = {m.group(1) for m in _FIELD_RE.finditer(body)}
+    return next(kind for kind, names in FIELD_LABELS.items() if labels & set(names))
+
+
+def _list_kind(line: str) -> str | None:
+    """"navigation" for a menu line, "link list" for two or more site/app names on one line."""
+    items = [item for item in re.split(r"\s*[|｜丨·/]\s*|\s+", line) if item]
+    if len(items) < 2:
+        return None
+    if all(LINK_NAME.fullmatch(item) for item in items):
+        return "link list"
+    menu = sum(1 for item in items if item in NAV_WORDS or item.startswith("走进"))
+    short = all(len(item) <= 8 and not re.search(rf"[\d{SENTENCE_PUNCT}，,]", item) for item in items)
+    return "navigation" if short and menu >= 2 and menu * 2 >= len(items) else None
+
+
+def furniture_kind(line: str, sites: tuple[Site, ...] = ()) -> str | None:
+    """The kind of site furniture a stripped line is, or None if it may be report text."""
+    if not line or len(line) > MAX_FURNITURE_LEN or heading_level(line):
+        return None  # a heading ("（三）强化人才和技术支持") is never furniture
+    for table in [site.line_noise for site in sites] + [LINE_NOISE]:
+        for kind, patterns in table.items():
+            if any(pattern.fullmatch(line) for pattern in patterns):
+                return kind
+    return _field_line_kind(line) or _list_kind(line)
+
+
+def drop_furniture(text: str, sites: tuple[Site, ...] | None = None) -> tuple[str, Counter]:
+    """Drop whole furniture lines, by kind.
+
+    Three rules look beyond the line itself: a lone site name ("国务院部门网站") goes only beside
+    other furniture or names, since "政府门户网站" alone among prose is a fact; a bare metadata
+    label ("索引号：") takes its value line with it; and on a document-sharing site everything
+    from its footer marker ("- 配套讲稿:") on is the site's. `sites` defaults to those detected.
+    """
+    sites = detect_sites(text) if sites is None else sites
+    lines = [line.strip() for line in text.split("\n")]
+    removed: Counter = Counter()
+    for site in sites:
+        if site.footer_start is None:
             continue
-        for kind, pattern in FURNITURE.items():
-            # Furniture lines are short; a long line that happens to contain "网站" is prose.
-            if len(stripped) <= 80 and pattern.search(stripped):
-                removed[kind] += 1
-                break
+        cut = next((i for i, line in enumerate(lines) if site.footer_start.fullmatch(line)), None)
+        if cut is not None:
+            removed["document-site footer lines"] += sum(1 for line in lines[cut:] if line)
+            lines = lines[:cut]
+    kinds = [furniture_kind(line, sites) for line in lines]
+    nonblank = [i for i, line in enumerate(lines) if line]
+    for pos, i in enumerate(nonblank):
+        if kinds[i] is None and LINK_NAME.fullmatch(lines[i]) and not heading_level(lines[i]):
+            neighbours = nonblank[max(pos - 1, 0) : pos] + nonblank[pos + 1 : pos + 2]
+            if any(kinds[j] or LINK_NAME.fullmatch(lines[j]) for j in neighbours):
+                kinds[i] = "link list"
+        if kinds[i] == "metadata" and _BARE_METADATA_LABEL_RE.fullmatch(lines[i]) and pos + 1 < len(nonblank):
+            value = nonblank[pos + 1]
+            if kinds[value] is None and _is_field_value(lines[value]):
+                kinds[value] = "metadata"
+    kept = []
+    for line, kind in zip(lines, kinds):
+        if kind:
+            removed[kind] += 1
         else:
-            kept.append(stripped)
+            kept.append(line)
     return "\n".join(kept), removed
 
 
+def _is_field_value(line: str) -> bool:
+    return len(line) <= 40 and not heading_level(line) and not re.search(rf"[{SENTENCE_PUNCT}，,]", line)
+
+
 def repair_garbles(text: str) -> tuple[str, int]:
-    """Small scraping garbles: "%o" for "%。", a "下同)" that lost its "(", spinner synonyms."""
+    """Small scraping garbles: "%o" for "%。", a "下同)" that lost its "("."""
     n_total = 0
     text, n = re.subn(rf"(?<=[\d%])o(?=[{CJK}])", "。", text)
     n_total += n
     text, n = re.subn(r"(?<![(（])下同[)）]", "（下同）", text)
-    n_total += n
-    for odd, original in SPINNER_REVERSALS.items():
-        n_total += text.count(odd)
-        text = text.replace(odd, original)
+    return text, n_total + n
+
+
+def undo_site_replacements(text: str, sites: tuple[Site, ...]) -> tuple[str, int]:
+    """Undo the word swaps of the sites found (a document-sharing site's "一直不间断" for 持续)."""
+    n_total = 0
+    for site in sites:
+        for odd, original in site.replacements.items():
+            n_total += text.count(odd)
+            text = text.replace(odd, original)
     return text, n_total
 
 
@@ -215,17 +402,23 @@ def clean_text(raw: str) -> tuple[str, Counter]:
     """Run every rule in order; return the clean text and what each rule removed or changed."""
     stats: Counter = Counter()
     text = normalize_newlines(raw)
-    text, removed = drop_furniture(text)
+    sites = detect_sites(text)
+    text, stats["table of contents"] = drop_table_of_contents(text)
+    text, removed = drop_furniture(text, sites)
+    stats.update(removed)
+    text, removed = strip_inline_noise(text)
     stats.update(removed)
     text, stats["page markers"] = join_page_markers(text)
     text, stats["pinyin annotations"] = strip_pinyin(text)
-    text, stats["mojibake runs"] = strip_mojibake(text)
+    text, n = strip_mojibake(text)
+    stats["mojibake runs"] += n
     text, stats["traditional chars converted"] = to_simplified(text)
     text = to_halfwidth(text)
     text, stats["garbles repaired"] = repair_garbles(text)
+    text, stats["site word swaps undone"] = undo_site_replacements(text, sites)
     text, stats["paragraphs split"] = split_run_on_lines(text)
     # Conversion can reveal furniture written in Traditional that the first pass missed.
-    text, removed = drop_furniture(text)
+    text, removed = drop_furniture(text, sites)
     stats.update(removed)
     return tidy_paragraphs(text), Counter({k: v for k, v in stats.items() if v})
 

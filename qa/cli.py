@@ -36,7 +36,7 @@ def _districts(values: list[str] | None) -> list[str] | None:
 def cmd_index(args) -> int:
     from tqdm import tqdm
 
-    from .store import build_index
+    from .service import Service
 
     settings = _settings(args)
     bar = None
@@ -49,8 +49,8 @@ def cmd_index(args) -> int:
         if bar is not None:
             bar.update(n)
 
-    report = build_index(settings, full=args.full, on_message=lambda m: print(m, file=sys.stderr),
-                         on_embed_start=start, on_progress=progress)
+    report = Service(settings, load=False).build(full=args.full, on_message=lambda m: print(m, file=sys.stderr),
+                                                 on_embed_start=start, on_progress=progress)
     if bar is not None:
         bar.close()
     kind = "full build" if report.full else ("incremental" if report.modified else "up to date")
@@ -59,21 +59,28 @@ def cmd_index(args) -> int:
     for name, label in (("added", "added"), ("changed", "changed"), ("removed", "removed")):
         for source in getattr(report, name):
             print(f"  {label}: {source}")
-    if not args.quiet:
-        for doc in report.documents:
-            removed = ", ".join(f"{k} {v}" for k, v in doc.get("removed", {}).items()) or "nothing"
-            print(f"  {doc['source']}: {doc['district']} {doc['year']} 《{doc['title']}》 [{doc['encoding']}] cleaned: {removed}")
+    new = set(report.added) | set(report.changed) | (set(d["source"] for d in report.documents) if report.full else set())
+    for doc in report.documents:
+        if args.quiet or doc["source"] not in new:
+            continue
+        removed = ", ".join(f"{k} {v}" for k, v in doc.get("removed", {}).items()) or "nothing"
+        level = f", {doc['level']}" if doc.get("level") else ""
+        detected = doc.get("detected", {})
+        print(f"  {doc['source']}: {doc.get('place') or doc['district']}{level} · {doc['year']} · 《{doc['title']}》 "
+              f"[{doc['encoding']}]\n      place from {detected.get('place') or '—'}; year from {detected.get('year') or '—'}"
+              f"\n      cleaning removed: {removed}")
+    for doc in report.documents:
+        for warning in doc.get("warnings", []):
+            print(f"  warning: {warning}", file=sys.stderr)
     for source, why in report.skipped.items():
         print(f"  skipped: {source} — {why}")
     return 0
 
 
-def _load_searcher(args):
-    from .search import Searcher
-    from .store import load_index
+def _service(args):
+    from .service import Service
 
-    settings = _settings(args)
-    return Searcher(load_index(settings.index_dir), settings)
+    return Service(_settings(args))
 
 
 def _print_answer(answer, show_scores: bool) -> None:
@@ -93,16 +100,14 @@ def _print_answer(answer, show_scores: bool) -> None:
 
 
 def cmd_search(args) -> int:
-    from .answer import ask as answer_question
-
-    searcher = _load_searcher(args)
+    service = _service(args)
     districts = _districts(args.district)
-    unknown = [d for d in districts or [] if d not in searcher.districts]
+    unknown = [d for d in districts or [] if not service.searcher.place_keys([d])]
     if unknown:
-        raise QAError(f"Unknown district {', '.join(unknown)}; indexed: {', '.join(searcher.districts)}")
+        raise QAError(f"Unknown district {', '.join(unknown)}; indexed: {', '.join(service.districts)}")
 
     def ask(question: str):
-        return answer_question(searcher, question, args.k, districts, args.retriever)
+        return service.ask(question, args.k, districts, args.retriever)
 
     if args.jsonl:
         for line in sys.stdin:
@@ -140,6 +145,46 @@ def _interactive(ask, args) -> int:
         print()
 
 
+EVAL_SETS = {"dev": ROOT / "eval" / "dev.jsonl", "test": ROOT / "eval" / "test.jsonl",
+             "elsewhere": ROOT / "eval" / "elsewhere" / "questions.jsonl"}
+
+
+def _eval_searcher(args, name: str, cache: dict):
+    """The searcher a set is judged on: the live index, or for the reports of eval/elsewhere/ an
+    index of them beside the bundled ones (index/elsewhere/, built incrementally)."""
+    from .service import Service
+
+    settings = _settings(args)
+    if name != "elsewhere":
+        key = "main"
+    else:
+        import shutil
+
+        from .store import read_manifest
+
+        key = "elsewhere"
+        if key not in cache:
+            folder = settings.index_dir / "elsewhere-reports"
+            folder.mkdir(parents=True, exist_ok=True)
+            wanted = {p.name: p for src in (settings.reports_dir, EVAL_SETS["elsewhere"].parent) for p in src.iterdir()
+                      if p.is_file() and p.suffix.lower() in {".txt", ".md", ".html", ".htm", ".docx", ".pdf"}}
+            for p in folder.iterdir():
+                if p.name not in wanted:
+                    p.unlink()
+            for name_, p in wanted.items():
+                if not (folder / name_).exists() or (folder / name_).read_bytes() != p.read_bytes():
+                    shutil.copyfile(p, folder / name_)
+            live = read_manifest(settings.index_dir)
+            settings = settings.with_(reports_dir=folder, index_dir=settings.index_dir / "elsewhere",
+                                      embedder=live["embedder"] if live else None)
+            print(f"indexing the bundled reports and eval/elsewhere/ into {settings.index_dir} …", file=sys.stderr)
+            Service(settings, load=False).build()
+            cache[key] = Service(settings).searcher
+    if key not in cache:
+        cache[key] = Service(settings).searcher
+    return cache[key]
+
+
 def cmd_eval(args) -> int:
     from .evaluate import (
         breakdown,
@@ -148,33 +193,44 @@ def cmd_eval(args) -> int:
         markdown_table,
         plot_results,
         run_eval,
+        side_by_side,
         worst_misses,
         write_results,
     )
 
-    searcher = _load_searcher(args)
-    items = load_items(Path(args.data))
-    embedder = searcher.index.manifest["embedder"]
+    sets = {Path(d).stem: Path(d) for d in args.data} if args.data else dict(EVAL_SETS)
     retrievers = ["dense", "keyword", "hybrid"] if args.retriever == "all" else [args.retriever]
+    cache: dict = {}
     results, reports = {}, {}
-    for retriever in retrievers:
-        started = time.perf_counter()
-        report = reports[retriever] = run_eval(searcher, items, k=max(args.k, 10), retriever=retriever)
-        table = breakdown(report)
-        results[retriever] = {
-            "retriever": retriever, "questions": len(items), "data": str(args.data), "embedder": embedder,
-            "k": max(args.k, 10), "metrics": table, "misses": worst_misses(report),
-            "seconds": round(time.perf_counter() - started, 2),
-        }
-        print(f"\n== {retriever}: {len(items)} questions, {embedder}, {results[retriever]['seconds']:.1f}s\n")
-        print(markdown_table(table))
-        if args.misses:
-            print("\nworst misses:")
-            for miss in results[retriever]["misses"]:
-                print(f"  {miss['id']} rank={miss['rank']} {miss['question']}\n     expected {miss['expected']}\n     first    {miss['first']}")
+    for name, path in sets.items():
+        items = load_items(path)
+        searcher = _eval_searcher(args, name, cache)
+        embedder = searcher.index.manifest["embedder"]
+        for retriever in retrievers:
+            started = time.perf_counter()
+            print(f"{name}: {len(items)} questions, {retriever} …", file=sys.stderr, flush=True)
+            report = reports[(name, retriever)] = run_eval(searcher, items, k=max(args.k, 10), retriever=retriever)
+            table = breakdown(report)
+            label = f"{name}-{retriever}"
+            results[label] = {
+                "set": name, "retriever": retriever, "questions": len(items), "data": str(path), "embedder": embedder,
+                "k": max(args.k, 10), "metrics": table, "misses": worst_misses(report),
+                "seconds": round(time.perf_counter() - started, 2),
+            }
+            print(f"\n== {name} · {retriever}: {len(items)} questions, {embedder}, {results[label]['seconds']:.1f}s\n")
+            print(markdown_table(table))
+            if args.misses:
+                print("\nworst misses:")
+                for miss in results[label]["misses"]:
+                    print(f"  {miss['id']} rank={miss['rank']} {miss['question']}\n     expected {miss['expected']}\n     first    {miss['first']}")
+    if len(sets) > 1:
+        for retriever in retrievers:
+            print(f"\n== side by side · {retriever} (R@5 / MRR / answer right / refused or abstained)\n")
+            print(side_by_side({n: results[f"{n}-{retriever}"]["metrics"] for n in sets}))
     if args.calibrate:
-        options = calibrate(reports[retrievers[-1]])
-        print(f"\nabstention thresholds on {retrievers[-1]} (refuse when coverage < c and cosine < d), best first:")
+        name = "dev" if "dev" in sets else next(iter(sets))
+        options = calibrate(reports[(name, retrievers[-1])])
+        print(f"\nabstention thresholds on {name} (refuse when coverage < c and cosine < d), best first:")
         for o in options[:8]:
             d = "—" if o.min_dense is None else f"{o.min_dense:.2f}"
             print(f"  c={o.min_coverage:.2f} d={d}  F1 {o.f1:.3f}  precision {o.abstain_precision:.3f}  "
@@ -260,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("eval", parents=[common], help="Recall@k, MRR and more on a Q&A set")
-    p.add_argument("--data", default=str(ROOT / "eval" / "qa.jsonl"))
+    p.add_argument("--data", action="append", help="a question set (repeatable); default: dev, test and elsewhere")
     p.add_argument("--retriever", choices=["hybrid", "dense", "keyword", "all"], default="hybrid")
     p.add_argument("-k", "--k", type=int, default=10)
     p.add_argument("--misses", action="store_true", help="list the worst misses")
@@ -274,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", parents=[common], help="this project vs the LangChain recipe vs BM25: quality, speed, memory")
     p.add_argument("--reports", help="reports folder (default: reports/)")
     p.add_argument("--embedder")
-    p.add_argument("--data", default=str(ROOT / "eval" / "qa.jsonl"), help="questions (and evidence) to run")
+    p.add_argument("--data", default=str(ROOT / "eval" / "dev.jsonl"), help="questions (and evidence) to run")
     p.add_argument("--systems", default="project,langchain,bm25")
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one system in this process
     p.set_defaults(func=cmd_bench)

@@ -42,8 +42,10 @@ class Outcome:
     abstained: bool
     answer_district: str | None
     relevant_total: int = 1
-    top_coverage: float = 0.0  # of the first hit: what abstention is decided on
+    top_coverage: float = 0.0  # best coverage among the top hits: what abstention is decided on
     top_dense: float = 0.0
+    answer_right: bool = False  # not refused, the right place, and its sentence holds the evidence
+    uncovered: bool = False  # refused because of a place or year no report covers
 
     @property
     def best_rank(self) -> int | None:
@@ -85,7 +87,7 @@ def evidence_spans(item: Item, documents: dict[str, dict]) -> list[tuple[str, in
     """(district, start, end) of every occurrence of every evidence string in the expected reports."""
     spans = []
     for doc in documents.values():
-        if item.districts and doc["district"] not in item.districts:
+        if item.districts and not ({doc["district"], doc.get("place")} & set(item.districts)):
             continue
         for ev in item.evidence:
             start = doc["text"].find(ev)
@@ -113,12 +115,18 @@ def run_eval(searcher: Searcher, items: list[Item], k: int = 10, retriever: str 
         spans = evidence_spans(item, documents)
         ranks = [h.rank for h in hits if is_relevant(h.source, h.start, h.end, spans)]
         first = f"{hits[0].district}: {hits[0].sentence[:60]}" if hits else "(nothing)"
+        right = (not answer.abstain and bool(item.districts) and
+                 bool({answer.district, answer.place} & set(item.districts)) and
+                 (is_relevant(answer.source, answer.start, answer.end, spans) or
+                  any(ev in (answer.sentence or "") for ev in item.evidence)))
         report.outcomes.append(
             Outcome(
                 item, ranks, first, answer.abstain, answer.district,
                 relevant_total=max(1, len(item.evidence)),
-                top_coverage=hits[0].coverage if hits else 0.0,
-                top_dense=hits[0].dense if hits else 0.0,
+                top_coverage=max((h.coverage for h in hits[:3]), default=0.0),
+                top_dense=max((h.dense for h in hits[:3]), default=0.0),
+                answer_right=right,
+                uncovered=answer.abstain and answer.why.startswith(("no indexed", "the reports plan")),
             )
         )
     return report
@@ -158,6 +166,8 @@ def summarize(outcomes: list[Outcome]) -> dict:
             "MRR": mrr(answerable),
             "nDCG@10": ndcg_at(answerable),
         })
+    if answerable:
+        out["answer_acc"] = sum(1 for o in answerable if o.answer_right) / len(answerable)
     which = [o for o in answerable if o.item.type == "which"]
     if which:
         out["which_district_acc"] = sum(1 for o in which if o.answer_district in o.item.districts) / len(which)
@@ -196,9 +206,9 @@ def worst_misses(report: Report, limit: int = 10) -> list[dict]:
     ]
 
 
-COLUMNS = ["n", "R@1", "R@5", "R@10", "MRR", "nDCG@10", "which_district_acc", "abstain_precision", "abstain_recall",
+COLUMNS = ["n", "R@1", "R@5", "R@10", "MRR", "nDCG@10", "answer_acc", "which_district_acc", "abstain_precision", "abstain_recall",
            "wrongly_refused"]
-_HEADERS = {"which_district_acc": "which acc", "abstain_precision": "abstain P", "abstain_recall": "abstain R",
+_HEADERS = {"answer_acc": "answer right", "which_district_acc": "which acc", "abstain_precision": "abstain P", "abstain_recall": "abstain R",
             "wrongly_refused": "refused"}
 
 
@@ -217,17 +227,35 @@ def markdown_table(table: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def side_by_side(tables: dict[str, dict[str, dict]]) -> str:
+    """One row per group, one column per question set: R@5 / MRR / answer right / refused-or-abstained."""
+    names = list(tables)
+    groups = sorted({g for t in tables.values() for g in t}, key=group_order)
+    lines = ["| group | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
+
+    def cell(row: dict) -> str:
+        if not row:
+            return ""
+        if "R@5" not in row:  # only unanswerable questions: how many were refused
+            return f"abstained {row.get('abstain_recall', 0):.2f}"
+        return f"{row['R@5']:.2f} / {row['MRR']:.2f} / {row.get('answer_acc', 0):.2f} / {row.get('wrongly_refused', 0):.2f}"
+
+    for g in groups:
+        lines.append(f"| {g} | " + " | ".join(cell(tables[n].get(g, {})) for n in names) + " |")
+    return "\n".join(lines)
+
+
 def write_results(results: dict, folder: Path, stamp: str) -> list[Path]:
     """eval/results/<date>-<retriever>.json and .md for each retriever evaluated."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for retriever, result in results.items():
-        base = folder / f"{stamp}-{retriever}"
+    for label, result in results.items():
+        base = folder / f"{stamp}-{label}"
         base.with_suffix(".json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
         misses = "\n".join(f"- {m['id']} (rank {m['rank']}): {m['question']} — expected {m['expected']}; first {m['first']}"
                            for m in result["misses"])
         base.with_suffix(".md").write_text(
-            f"# qa eval — {retriever}, {result['questions']} questions, {result['embedder']}, {stamp}\n\n"
+            f"# qa eval — {label}, {result['questions']} questions, {result['embedder']}, {stamp}\n\n"
             f"{markdown_table(result['metrics'])}\n\n## Worst misses\n\n{misses or '(none)'}\n",
             encoding="utf-8",
         )
@@ -286,10 +314,10 @@ def calibrate(report: Report) -> list[Calibration]:
     if not answerable or not unanswerable:
         return []
     options = []
-    for c in [i / 50 for i in range(0, 31)]:
-        for d in [None] + [0.80 + i / 100 for i in range(0, 16)]:
+    for c in [i / 20 for i in range(0, 21)]:
+        for d in [None] + [0.80 + i / 100 for i in range(0, 21)]:
             def refuses(o, c=c, d=d):
-                return o.top_coverage < c and (d is None or o.top_dense < d)
+                return o.uncovered or (o.top_coverage < c and (d is None or o.top_dense < d))
 
             refused_none = sum(1 for o in unanswerable if refuses(o))
             refused_ok = sum(1 for o in answerable if refuses(o))

@@ -1,29 +1,10 @@
-"""Domain vocabulary: district names (Chinese, Traditional, pinyin) and English→Chinese report terms.
-
-Both lists are real-world vocabulary, not tuned to any question: the gazetteer is Chongqing's 38
-districts and counties, and the term list holds the standard indicators of Chinese government
-work reports with their usual English renderings.
+"""English → Chinese terms of government work reports: the standard indicators with their usual
+English renderings (GDP → 地区生产总值). Curated, general vocabulary; no place names and no years
+(those come from the index: qa/query.py). Words it lacks go to the dictionary (qa/translate.py).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from functools import lru_cache
-
-# Chongqing's districts and counties with their romanised names.
-CHONGQING = {
-    "万州区": "Wanzhou", "黔江区": "Qianjiang", "涪陵区": "Fuling", "渝中区": "Yuzhong",
-    "大渡口区": "Dadukou", "江北区": "Jiangbei", "沙坪坝区": "Shapingba", "九龙坡区": "Jiulongpo",
-    "南岸区": "Nan'an", "北碚区": "Beibei", "綦江区": "Qijiang", "大足区": "Dazu", "渝北区": "Yubei",
-    "巴南区": "Banan", "长寿区": "Changshou", "江津区": "Jiangjin", "合川区": "Hechuan",
-    "永川区": "Yongchuan", "南川区": "Nanchuan", "璧山区": "Bishan", "铜梁区": "Tongliang",
-    "潼南区": "Tongnan", "荣昌区": "Rongchang", "开州区": "Kaizhou", "梁平区": "Liangping",
-    "武隆区": "Wulong", "城口县": "Chengkou", "丰都县": "Fengdu", "垫江县": "Dianjiang",
-    "忠县": "Zhongxian", "云阳县": "Yunyang", "奉节县": "Fengjie", "巫山县": "Wushan",
-    "巫溪县": "Wuxi", "石柱土家族自治县": "Shizhu", "秀山土家族苗族自治县": "Xiushan",
-    "酉阳土家族苗族自治县": "Youyang", "彭水苗族土家族自治县": "Pengshui",
-}
 
 # English report vocabulary → the Chinese wording the reports use. Longest phrases first at
 # match time, so "industrial added value" wins over "industrial".
@@ -139,42 +120,4 @@ EN_TERMS = {
     "market entities": "经营主体 市场主体",
     "businesses": "经营主体 企业",
     "review": "回顾",
-    "last year": "2023年",
-    "this year": "2024年",
-    "2023": "2023年",
-    "2024": "2024年",
-    "district": "区",
-    "county": "县",
 }
-
-
-@dataclass(frozen=True)
-class Place:
-    name: str  # 万州区
-    short: str  # 万州
-    english: str  # Wanzhou
-
-
-def short_name(name: str) -> str:
-    """万州区 → 万州; 石柱土家族自治县 → 石柱; 忠县 stays 忠县 (a one-character stem is ambiguous)."""
-    stem = re.sub(r"(土家族|苗族|自治)+", "", name)
-    stem = re.sub(r"[区县市]$", "", stem)
-    return stem if len(stem) >= 2 else name
-
-
-def romanize(name: str) -> str:
-    """English name of a place: from the gazetteer, else pinyin of its short name."""
-    if name in CHONGQING:
-        return CHONGQING[name]
-    from pypinyin import lazy_pinyin
-
-    return "".join(lazy_pinyin(short_name(name))).capitalize()
-
-
-@lru_cache(maxsize=1)
-def gazetteer() -> tuple[Place, ...]:
-    return tuple(Place(name, short_name(name), english) for name, english in CHONGQING.items())
-
-
-def place(name: str) -> Place:
-    return Place(name, short_name(name), romanize(name))

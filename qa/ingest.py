@@ -8,13 +8,12 @@ import logging
 import os
 import re
 import shutil
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .clean import clean_text, to_simplified
 from .errors import ReportError
-from .glossary import CHONGQING, gazetteer
+from .places import Place, detect_place, detect_year, find_place
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -29,21 +28,35 @@ class Document:
     source: str  # file name inside the reports folder
     sha256: str
     text: str  # cleaned text: one paragraph per line; every span points into this
-    district: str
+    district: str  # display name: 龙岗区 (or 未知 when nothing was found)
     year: int
     title: str
     encoding: str = "utf-8"
     removed: dict = field(default_factory=dict)
+    place: str = ""  # qualified name: 深圳市龙岗区 (重庆市江北区 and 宁波市江北区 differ)
+    level: str = ""  # province, city, district, county, county-level city, banner, autonomous county …
+    province: str = ""
+    english: str = ""  # Longgang
+    short: str = ""  # 龙岗
+    detected: dict = field(default_factory=dict)  # how place and year were found (which line)
+    warnings: list = field(default_factory=list)
 
     def meta(self) -> dict:
         return {
             "source": self.source,
             "sha256": self.sha256,
             "district": self.district,
+            "place": self.place,
+            "level": self.level,
+            "province": self.province,
+            "english": self.english,
+            "short": self.short,
             "year": self.year,
             "title": self.title,
             "encoding": self.encoding,
             "removed": self.removed,
+            "detected": self.detected,
+            "warnings": self.warnings,
             "chars": len(self.text),
         }
 
@@ -170,60 +183,23 @@ def pdf_to_text(path: Path) -> str:
     return text
 
 
-_DISTRICT_RE = re.compile(r"([\u4e00-\u9fff]{2,12}?[区县市])(?:人民政府|政府工作报告|人民代表大会|政府)")
-_PREFIX_RE = re.compile(r"^(?:.{2,3}?(?:省|自治区|市))+(?=.{2,}[区县]$)")
-_TITLE_YEAR_RES = (
-    re.compile(r"(20\d{2})年[^。\n]{0,20}政府工作报告"),
-    re.compile(r"政府工作报告\s*[(（](20\d{2})年?[)）]"),
-)
-
-
-def detect_district(text: str, filename: str = "") -> str:
-    """The district a report is about: gazetteer names first, then "X区人民政府"-style mentions."""
-    head = text[:5000]
-    counts = Counter()
-    for place in gazetteer():
-        n = head.count(place.name) * 3 + head.count(place.short)
-        if n:
-            counts[place.name] = n
-    if counts:
-        return counts.most_common(1)[0][0]
-    for m in _DISTRICT_RE.finditer(head):
-        counts[_PREFIX_RE.sub("", m.group(1))] += 1
-    if counts:
-        return counts.most_common(1)[0][0]
-    lowered = filename.lower()
-    for name, english in CHONGQING.items():
-        if english.lower() in lowered:
-            return name
-    return ""
-
-
-def detect_year(text: str, filename: str) -> int:
-    head = text[:3000]
-    for pattern in _TITLE_YEAR_RES:
-        m = pattern.search(head)
-        if m:
-            return int(m.group(1))
-    m = re.search(r"(20\d{2})", filename)
-    if m:
-        return int(m.group(1))
-    # A report reviews the year before the one it is given in ("一、2023年工作回顾").
-    m = re.search(r"(20\d{2})年(?:工作)?回顾", text)
-    if m:
-        return int(m.group(1)) + 1
-    # Otherwise the plan half is about the report's year: the latest year it names.
-    years = [int(y) for y in re.findall(r"(20\d{2})年", text)]
-    return max(years) if years else 0
-
-
-def detect_title(text: str, district: str, year: int) -> str:
+def detect_title(text: str, place: str, year: int) -> str:
     for line in text.split("\n")[:12]:
         if "政府工作报告" in line:
-            m = re.search(r"[^—\s《》]*政府工作报告(?:[(（]20\d{2}年?[)）])?(摘登)?", line)
-            if m and len(m.group(0)) >= 6:
+            m = re.search(r"[^—\s《》]*政府工作报告(?:[(（](?:19|20)\d{2}年?[)）])?([(（]?摘[登要][)）]?)?", line)
+            if m and len(m.group(0)) >= 8 and not m.group(0).startswith("政府工作报告"):
                 return m.group(0)
-    return f"{district}{year or ''}年政府工作报告" if district else "政府工作报告"
+    return f"{place}{year or ''}{'年' if year else ''}政府工作报告" if place else "政府工作报告"
+
+
+def describe_place(text: str, raw: str, filename: str, override: dict) -> tuple[Place | None, str, list[str]]:
+    """The reporting government: metadata.json first ("district" or "place"), else detected."""
+    named = override.get("place") or override.get("district")
+    if named:
+        found = find_place(str(named))
+        return found, "reports/metadata.json", [] if found else [
+            f"{filename}: {named!r} from reports/metadata.json is not a known division; used as written"]
+    return detect_place(text, filename, raw)
 
 
 def load_overrides(folder: Path) -> dict:
@@ -246,18 +222,33 @@ def load_document(path: Path, overrides: dict | None = None, sha256: str | None 
     if len(re.findall(r"[\u4e00-\u9fff]", text)) < 20:
         raise ReportError("no Chinese text after cleaning (empty, binary or not a report)")
     over = (overrides or {}).get(path.name, {})
-    district = over.get("district") or detect_district(text, path.name)
-    year = int(over.get("year") or detect_year(text, path.name))
-    title = over.get("title") or detect_title(text, district, year)
+    raw_simplified = to_simplified(raw)[0]
+    place, place_how, warnings = describe_place(text, raw_simplified, path.name, over)
+    if over.get("year"):
+        year, year_how = int(over["year"]), "reports/metadata.json"
+    else:
+        year, year_how, year_warnings = detect_year(text + "\n" + raw_simplified[:3000], path.name)
+        warnings += year_warnings
+    named = str(over.get("place") or over.get("district") or "")
+    name = place.name if place else (named or "未知")
+    qualified = place.qualified if place else named
+    title = over.get("title") or detect_title(text, qualified, year)
     return Document(
         source=path.name,
         sha256=sha256 or file_hash(path),
         text=text,
-        district=district or "未知",
+        district=name,
         year=year,
         title=title,
         encoding=encoding,
         removed=dict(removed),
+        place=qualified or name,
+        level=place.level if place else "",
+        province=place.province if place else "",
+        english=place.english if place else "",
+        short=place.short if place else name,
+        detected={"place": place_how, "year": year_how},
+        warnings=warnings,
     )
 
 

@@ -1,25 +1,23 @@
-"""Query analysis, dense + keyword retrieval, and their fusion into ranked Hits.
+"""Retrieval: dense + keyword rankings of the passages and their fusion into candidate Hits.
 
 Fusion is reciprocal rank fusion over three rankings of the allowed chunks: dense (FAISS inner
 product), keyword (BM25 over character bigrams), and "exact figures" (chunks that contain the
-numbers the question names, e.g. 16%, 983亿元). A district named in the question, in Chinese,
-Traditional or pinyin/English, restricts the search to that district's reports.
+numbers the question names, e.g. 16%, 983亿元). Places named in the question (qa/query.py)
+restrict the search to their reports. `rerank` is the seam for a reranker: it gets the query and
+the fused candidates and returns them reordered.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from .chunk import Chunk
-from .clean import split_sentences, to_halfwidth, to_simplified
 from .config import Settings
 from .embed import Embedder, get_embedder
-from .glossary import EN_TERMS, place
+from .query import IndexedPlace, Query, analyze
 from .store import Index
 from .tokens import numbers_in, tokenize
 
@@ -27,169 +25,30 @@ RETRIEVERS = ("hybrid", "dense", "keyword")
 
 
 @dataclass
-class Query:
-    original: str
-    text: str  # Simplified, half-width
-    lang: str  # "zh" or "en"
-    districts: list[str] = field(default_factory=list)
-    numbers: list[str] = field(default_factory=list)
-    expansion: str = ""  # Chinese report terms for the English words in the question
-    years: list[int] = field(default_factory=list)
-    unknown_words: list[str] = field(default_factory=list)  # English words no glossary term covers
-    half: str = ""  # "plan" or "review" when the wording says which half of a report is meant
-
-    @property
-    def keyword_text(self) -> str:
-        return f"{self.text} {self.expansion}".strip()
-
-
-@dataclass
 class Hit:
     rank: int
     score: float
     chunk_id: str
-    district: str
+    district: str  # display name of the reporting government
     source: str
     title: str
     section: str
     start: int
     end: int
     text: str
-    sentence: str  # the sentence of text that best answers the question
-    sentence_start: int  # offsets of that sentence inside text
-    sentence_end: int
     dense: float  # cosine of the question and the passage
     keyword: float  # BM25 score
-    coverage: float  # IDF-weighted share of the question's content tokens found in the passage
+    place: str = ""  # qualified name
+    year: int = 0
+    half: str = ""
+    # Filled by the answer step (qa/answer.py): the sentence that best answers the question.
+    sentence: str = ""
+    sentence_start: int = 0
+    sentence_end: int = 0
+    coverage: float = 0.0  # share of the question's content found in the passage (answer.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-@lru_cache(maxsize=1)
-def _en_terms() -> list[tuple[re.Pattern, str]]:
-    phrases = sorted(EN_TERMS, key=len, reverse=True)
-    return [(re.compile(rf"(?<![a-z]){re.escape(p)}(?![a-z])"), EN_TERMS[p]) for p in phrases]
-
-
-def normalize_query(question: str) -> str:
-    text = to_halfwidth(question.strip())
-    return to_simplified(text)[0]
-
-
-def _translate(text: str) -> tuple[list[str], str]:
-    lowered = text.lower()
-    found = []
-    for pattern, chinese in _en_terms():
-        if pattern.search(lowered):
-            lowered = pattern.sub(" ", lowered)
-            if chinese:
-                found.append(chinese)
-    return found, lowered
-
-
-def english_expansion(text: str) -> str:
-    """Chinese report terms for the English words of a question, longest phrases first."""
-    return " ".join(_translate(text)[0])
-
-
-_EN_STOPWORDS = set(
-    """a an the of in on at to for by from with and or vs versus what which who whom whose when where why how
-    many much is are was were be been being do does did has have had its it this that these those their there
-    than then between compare comparison about per each all any more most less district districts county 's s
-    did does will would should could can may might year years annual number amount total level rate reach
-    reached reaching achieve achieved aim aims plan plans planned target targets targeted set get got make made
-    new last next over under up down chongqing report reports government work according""".split()
-)
-
-
-def without_districts(text: str, districts: list[str]) -> str:
-    """The text with the given districts' names blanked out, in Chinese (万州区, 万州) and English."""
-    for name in districts:
-        p = place(name)
-        text = text.replace(p.name, " ").replace(p.short, " ")
-        text = re.sub(re.escape(p.english), " ", text, flags=re.I)
-    return text
-
-
-def english_leftovers(text: str, districts: list[str]) -> list[str]:
-    """Content words of an English question that neither the glossary nor a district name covers."""
-    rest = without_districts(_translate(text)[1], districts)
-    words = re.findall(r"[a-z][a-z\-]+", rest)
-    return [w for w in words if w not in _EN_STOPWORDS and len(w) > 2]
-
-
-def find_districts(text: str, known: list[str]) -> list[str]:
-    """Districts a question names: full name (万州区), short name (万州) or English (Wanzhou)."""
-    lowered = text.lower().replace("’", "'")
-    found = []
-    for name in known:
-        p = place(name)
-        english = re.escape(p.english.lower()).replace("'", "'?")  # Nan'an, Nanan
-        if (
-            p.name in text
-            or (len(p.short) >= 2 and p.short in text)
-            or re.search(rf"(?<![a-z]){english}(?![a-z])", lowered)
-        ):
-            found.append(name)
-    return found
-
-
-_PLAN_CUES = re.compile(r"今年|目标|预期|力争|计划|打算|将要|target|plan|aim|goal|expect|will\b|this year", re.I)
-_REVIEW_CUES = re.compile(r"去年|上年|过去一年|完成了|实现了|\b(was|were|did|had|grew|achieved|reached)\b|last year", re.I)
-
-
-def question_half(text: str) -> str:
-    plan, review = bool(_PLAN_CUES.search(text)), bool(_REVIEW_CUES.search(text))
-    return "plan" if plan and not review else "review" if review and not plan else ""
-
-
-def analyze(question: str, known_districts: list[str]) -> Query:
-    text = normalize_query(question)
-    districts = find_districts(text, known_districts)
-    latin = len(re.findall(r"[A-Za-z]", text))
-    han = len(re.findall(r"[\u4e00-\u9fff]", text))
-    lang = "en" if latin > han else "zh"
-    return Query(
-        original=question,
-        text=text,
-        lang=lang,
-        districts=districts,
-        numbers=numbers_in(text),
-        expansion=english_expansion(text) if latin else "",
-        unknown_words=english_leftovers(text, districts) if latin else [],
-        years=[int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text)],
-        half=question_half(text),
-    )
-
-
-# Question words carry no content: a passage can't be expected to contain them.
-_QUESTION_WORDS = re.compile(r"多少|哪个|哪些|哪里|什么|是否|如何|怎么|怎样|几个|分别|是$|吗|呢|请问|提出|目标是")
-
-
-def coverage_tokens(query: Query) -> list[str]:
-    """Tokens a passage that answers the question should contain: its Chinese content words,
-    figures, and the Chinese terms for its English words (Latin words themselves can't match)."""
-    # The district filters the hits; it says nothing of the content.
-    chinese = without_districts(_QUESTION_WORDS.sub(" ", query.text), query.districts)
-    chinese = re.sub(r"(19|20)\d{2}年?", " ", chinese)
-    chinese = re.sub(r"[A-Za-z][A-Za-z'&\-]*", " ", chinese)
-    return tokenize(f"{chinese} {query.expansion}")
-
-
-def best_sentence(text: str, query_tokens: set[str], numbers: list[str]) -> tuple[int, int]:
-    """Span of the sentence sharing most keyword tokens with the question; figures count double."""
-    best, best_score = (0, len(text)), -1.0
-    for start, end in split_sentences(text):
-        sentence = text[start:end]
-        figures = set(numbers_in(sentence))
-        score = len(set(tokenize(sentence)) & query_tokens) + 2 * sum(1 for n in numbers if n in figures)
-        if score > best_score:
-            best, best_score = (start, end), score
-    start, end = best
-    while start < end and text[start] in " \n":
-        start += 1
-    return start, end
 
 
 def _ranks(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -201,37 +60,65 @@ def _ranks(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def indexed_places(index: Index) -> list[IndexedPlace]:
+    """The places of the indexed reports, with the names questions may use for them."""
+    seen: dict[str, IndexedPlace] = {}
+    for doc in index.documents.values():
+        key = doc.get("place") or doc["district"]
+        if key not in seen:
+            seen[key] = IndexedPlace(key, doc["district"], doc.get("short") or doc["district"],
+                                     doc.get("english", ""), doc.get("level", ""), doc.get("province", ""))
+    return sorted(seen.values(), key=lambda p: p.key)
+
+
+Reranker = Callable[[Query, list[Hit]], list[Hit]]
+
+
 class Searcher:
     """Loaded once (per process or per web app) and reused for every question."""
 
-    def __init__(self, index: Index, settings: Settings, embedder: Embedder | None = None):
+    def __init__(self, index: Index, settings: Settings, embedder: Embedder | None = None,
+                 reranker: Reranker | None = None):
         self.index = index
         self.settings = settings
         self._embedder = embedder
-        self.districts = index.districts
-        self._district_of = np.array([c.district for c in index.chunks])
+        self.reranker = reranker
+        self.places = indexed_places(index)
+        self._place_of = np.array([c.place or c.district for c in index.chunks])
         self._chunk_numbers = [set(numbers_in(c.text)) for c in index.chunks]
         self._vocab = index.bm25.vocab_dict
         self._chunk_year = np.array([c.year for c in index.chunks])
         self._chunk_half = np.array([c.half for c in index.chunks])
-        self._chunk_tokens = [set(tokenize(c.context())) for c in index.chunks]
-        df: dict[str, int] = {}
-        for tokens in self._chunk_tokens:
-            for t in tokens:
-                df[t] = df.get(t, 0) + 1
-        n = len(index.chunks)
-        self._idf = {t: math.log((n + 1) / (d + 1)) + 1 for t, d in df.items()}
-        self._idf_unseen = math.log(n + 1) + 1  # a term no passage contains
+        self._occurs: dict[str, int] = {}
 
-    def coverage(self, query: Query, qtokens: set[str], chunk_index: int) -> float:
-        """IDF-weighted share of the question's content found in a passage: missing a rare,
-        specific term ("地铁", "house price") costs more than missing a common one ("增长")."""
-        weights = {t: self._idf.get(t, self._idf_unseen) for t in qtokens}
-        total = sum(weights.values()) + self._idf_unseen * len(query.unknown_words)
-        if not total:
-            return 0.0
-        found = sum(w for t, w in weights.items() if t in self._chunk_tokens[chunk_index])
-        return found / total
+    @property
+    def districts(self) -> list[str]:
+        """Display names of the indexed places (for filters and messages)."""
+        return [p.name for p in self.places]
+
+    def place_keys(self, names: list[str] | None) -> list[str]:
+        """Qualified keys for names a user gives a filter: 万州区, 重庆市万州区, Wanzhou."""
+        keys = []
+        for name in names or []:
+            lowered = name.strip().lower()
+            keys += [p.key for p in self.places
+                     if name.strip() in (p.key, p.name, p.short) or lowered == p.english.lower()]
+        return sorted(set(keys))
+
+    def occurs(self, chinese: str) -> int:
+        """In how many passages a Chinese string occurs (for choosing dictionary translations)."""
+        if chinese not in self._occurs:
+            self._occurs[chinese] = sum(1 for c in self.index.chunks if chinese in c.text)
+        return self._occurs[chinese]
+
+    def report_years(self, query: Query, places: list[str] | None = None) -> list[int]:
+        """Years of the reports a question is about (all reports when it names no place)."""
+        keys = set(self.place_keys(places) if places else query.places)
+        return sorted({d["year"] for d in self.index.documents.values()
+                       if d.get("year") and (not keys or (d.get("place") or d["district"]) in keys)})
+
+    def analyze(self, question: str) -> Query:
+        return analyze(question, self.places, self.occurs)
 
     @property
     def embedder(self) -> Embedder:
@@ -274,23 +161,27 @@ class Searcher:
         return fused
 
     def wanted_half(self, query: Query) -> np.ndarray | None:
-        """Per chunk, the half of its report the question asks about: a year equal to the
-        report's is its plan, the year before its review; else the question's wording decides."""
+        """Per chunk, the half of its report the question asks about, resolved against that
+        report's own year: a year equal to it is its plan, the year before its review; 今年/this
+        year is the plan, 去年/last year the review; else the question's wording decides."""
         if query.years:
             year = query.years[0]
             return np.where(year == self._chunk_year, "plan", np.where(year == self._chunk_year - 1, "review", "-"))
+        if query.relative in ("this", "last"):
+            return np.full(len(self._chunk_half), "plan" if query.relative == "this" else "review")
         if query.half:
             return np.full(len(self._chunk_half), query.half)
         return None
 
-    def search(self, question: str, k: int = 5, districts: list[str] | None = None, retriever: str = "hybrid") -> list[Hit]:
-        query = analyze(question, self.districts)
-        return self.search_query(query, k, districts, retriever)
+    def search(self, question: str, k: int = 5, places: list[str] | None = None, retriever: str = "hybrid") -> list[Hit]:
+        return self.search_query(self.analyze(question), k, places, retriever)
 
-    def search_query(self, query: Query, k: int = 5, districts: list[str] | None = None, retriever: str = "hybrid") -> list[Hit]:
+    def search_query(self, query: Query, k: int = 5, places: list[str] | None = None, retriever: str = "hybrid") -> list[Hit]:
+        """Candidates for a question, best first. `places` (keys or names) overrides the places the
+        question names."""
         n = len(self.index.chunks)
-        wanted = districts or query.districts
-        allowed = np.isin(self._district_of, wanted) if wanted else np.ones(n, dtype=bool)
+        wanted = self.place_keys(places) if places else query.places
+        allowed = np.isin(self._place_of, wanted) if wanted else np.ones(n, dtype=bool)
         tokens = tokenize(query.keyword_text, self.index.tokenizer)
         if retriever not in RETRIEVERS:
             raise ValueError(f"retriever must be one of {RETRIEVERS}")
@@ -305,64 +196,17 @@ class Searcher:
         fused = np.where(allowed, fused, -np.inf)
 
         order = [i for i in np.argsort(-fused, kind="stable")[:k] if np.isfinite(fused[i])]
-        qtokens = set(coverage_tokens(query))
         hits = []
         for rank, i in enumerate(order, start=1):
             chunk: Chunk = self.index.chunks[i]
-            s_start, s_end = best_sentence(chunk.text, qtokens, query.numbers)
-            coverage = self.coverage(query, qtokens, i)
-            hits.append(
-                Hit(
-                    rank=rank,
-                    score=round(float(fused[i]), 6),
-                    chunk_id=chunk.id,
-                    district=chunk.district,
-                    source=chunk.source,
-                    title=chunk.title,
-                    section=chunk.section,
-                    start=chunk.start,
-                    end=chunk.end,
-                    text=chunk.text,
-                    sentence=chunk.text[s_start:s_end],
-                    sentence_start=s_start,
-                    sentence_end=s_end,
-                    dense=round(float(dense[i]), 4),
-                    keyword=round(float(keyword[i]), 4),
-                    coverage=round(coverage, 4),
-                )
-            )
+            hits.append(Hit(
+                rank=rank, score=round(float(fused[i]), 6), chunk_id=chunk.id, district=chunk.district,
+                source=chunk.source, title=chunk.title, section=chunk.section, start=chunk.start, end=chunk.end,
+                text=chunk.text, dense=round(float(dense[i]), 4), keyword=round(float(keyword[i]), 4),
+                place=chunk.place or chunk.district, year=chunk.year, half=chunk.half,
+            ))
+        if self.reranker is not None:
+            hits = self.reranker(query, hits)
+            for rank, hit in enumerate(hits, start=1):
+                hit.rank = rank
         return hits
-
-
-# What is left of a follow-up such as "那璧山区呢？" / "And Bishan?" once its districts are removed.
-_FOLLOWUP_FILLER = re.compile(
-    r"那么|那|呢|怎么样|怎样|如何|情况|的|吗|又|还有|和|与|及|what|about|how|and|for|in|the|of|district|"
-    r"[?？。.,，!！\s'’s]", re.I
-)
-
-
-def resolve_followup(question: str, previous: str | None, known: list[str]) -> str:
-    """Turn a follow-up that only names other districts ("那璧山区呢？") into the previous question
-    asked about them, keeping its indicator; any other question is returned unchanged."""
-    if not previous:
-        return question
-    text = normalize_query(question)
-    districts = find_districts(text, known)
-    if not districts:
-        return question
-    if _FOLLOWUP_FILLER.sub("", without_districts(text, districts)):
-        return question  # it says more than a district: a question of its own
-    before = normalize_query(previous)
-    old = find_districts(before, known)
-    new = [place(n) for n in districts]
-    if not old:  # the previous question named no district: scope it to the new ones
-        if re.search(r"[\u4e00-\u9fff]", before):
-            return "、".join(p.name for p in new) + before
-        return " and ".join(p.english for p in new) + ": " + before
-    for i, name in enumerate(old):
-        p, q = place(name), new[min(i, len(new) - 1)]
-        before = before.replace(p.name, q.name)
-        if len(p.short) >= 2:
-            before = before.replace(p.short, q.short)
-        before = re.sub(re.escape(p.english), q.english, before, flags=re.I)
-    return before

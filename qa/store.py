@@ -80,6 +80,10 @@ class Index:
     def districts(self) -> list[str]:
         return sorted({c.district for c in self.chunks})
 
+    @property
+    def places(self) -> list[str]:
+        return sorted({c.place or c.district for c in self.chunks})
+
 
 def _current_build(index_dir: Path) -> Path | None:
     pointer = index_dir / CURRENT
@@ -105,8 +109,9 @@ def _pipeline_hash() -> str:
 
     here = Path(__file__).parent
     digest = hashlib.sha256()
-    for module in ("clean.py", "ingest.py", "chunk.py", "glossary.py", "tokens.py"):
-        digest.update((here / module).read_bytes())
+    for module in ("clean.py", "noise.py", "ingest.py", "places.py", "chunk.py", "tokens.py"):
+        if (here / module).exists():
+            digest.update((here / module).read_bytes())
     return digest.hexdigest()[:16]
 
 
