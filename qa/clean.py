@@ -3,8 +3,8 @@
 Each rule is a function ``text -> (text, count)`` so `qa index` can report, per file, how much
 of each kind of noise it removed. The patterns themselves are data in `qa.noise`; here they are
 applied. Two promises hold throughout: furniture is matched as whole lines (or well-delimited
-runs), so clean prose passes unchanged (tests/data/clean_prose.txt); and a rule seen on one site
-only runs where that site's signature is found (`detect_sites`).
+runs), so clean prose passes unchanged (tests/data/clean/clean_prose.txt); and a rule seen on one
+site only runs where that site's signature is found (`detect_sites`).
 
 `clean_text` runs the rules in an order that matters: pinyin annotations and mojibake are
 recognised before Traditional→Simplified conversion, page markers are joined before paragraphs
@@ -18,15 +18,27 @@ from collections import Counter
 from functools import lru_cache
 
 from .noise import (
+    BARE_METADATA_LABEL,
+    BULLET,
     CJK,
     CN_NUM,
     CONTROL_TOKENS,
+    FIELD_LABEL,
     FIELD_LABELS,
+    FIELD_LINE,
+    GLUED_METADATA_LABEL,
     HOST_TOKENS,
+    HTML_RESIDUE,
     INLINE_NOISE,
+    LABELS,
     LINE_NOISE,
     LINK_NAME,
+    LIST_SEPARATORS,
+    MAX_FURNITURE_LEN,
     NAV_WORDS,
+    PINYIN_ANNOTATION,
+    PINYIN_MOJIBAKE,
+    RELATED_LINKS_HEADER,
     SENTENCE_PUNCT,
     SITES,
     TOC_ENTRY,
@@ -34,33 +46,6 @@ from .noise import (
     TOC_HEADER,
     Site,
 )
-
-TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿê"
-_PINYIN_BODY = rf"[a-z{TONE_VOWELS}]{{1,7}}"
-# 會(huì ) / 經(jīng)濟: a pinyin syllable in parentheses right after a Han character. A syllable
-# with no tone mark (neutral tone, "的(de)") counts too, but only glued to a Han character.
-_PINYIN_RE = re.compile(rf"(?<=[{CJK}])\(\s*({_PINYIN_BODY})\s*\)")
-# Mojibake left where a pinyin-annotating site mangled UTF-8: "?chē)" followed by a short run of
-# wrongly decoded characters that ends at a stray ASCII byte ("谑形⑹姓蛥^"). A GBK reading of
-# UTF-8 bytes leaves such ASCII trail bytes, which never occur between Han characters in prose.
-_MOJIBAKE_RE = re.compile(
-    rf"\?{_PINYIN_BODY}\)"  # the broken annotation itself
-    rf"(?:[^\s\x00-\x7f，。、；：！？“”]{{1,10}}?[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e?a-zA-Z](?=[{CJK}/<]))?"
-)
-_HTML_RESIDUE_RE = re.compile(r"</?[a-zA-Z]{1,10}>|/(?:span|p|div|strong|b|font)>")
-
-# Furniture lines are short: a line longer than this is prose whatever it contains.
-MAX_FURNITURE_LEN = 120
-_BULLET_RE = re.compile(r"^[·•●○◆◇■□▪►\-*]\s*")
-# "label：value" fields; values are short, hold no sentence punctuation, and take a colon only
-# inside a time ("10:30").
-_LABELS = sorted({label for labels in FIELD_LABELS.values() for label in labels}, key=len, reverse=True)
-_LABEL_ALT = "|".join(_LABELS)
-_FIELD_RE = re.compile(rf"({_LABEL_ALT})\s*[:：]")
-_FIELDS_LINE_RE = re.compile(
-    rf"(?:(?:{_LABEL_ALT})\s*[:：](?:[^:：{SENTENCE_PUNCT}]|(?<=\d)[:：](?=\d)){{0,40}}?\s*)+"
-)
-_BARE_METADATA_LABEL_RE = re.compile(rf"(?:{'|'.join(FIELD_LABELS['metadata'])})\s*[:：]?")
 
 # A document-sharing site's page marker: "12、" at the start of a line, numbered 1, 2, 3 … in
 # order, that cuts the sentence it lands in ("殊为\n2、不易的答卷").
@@ -91,7 +76,7 @@ def detect_sites(text: str) -> tuple[Site, ...]:
 
 
 def strip_pinyin(text: str) -> tuple[str, int]:
-    return _PINYIN_RE.subn("", text)
+    return PINYIN_ANNOTATION.subn("", text)
 
 
 def _is_common_han(ch: str) -> bool:
@@ -139,8 +124,8 @@ def strip_mojibake(text: str, head_lines: int = 5) -> tuple[str, int]:
 
     The GBK check tries every substring of a run, so it is kept to the first few short lines,
     where a garbled title ("2024年XX区政府工作报告鏀垮簻") is seen."""
-    text, n = _MOJIBAKE_RE.subn("", text)
-    text, m = _HTML_RESIDUE_RE.subn("", text)
+    text, n = PINYIN_MOJIBAKE.subn("", text)
+    text, m = HTML_RESIDUE.subn("", text)
     lines, seen = text.split("\n"), 0
     for i, line in enumerate(lines):
         if seen >= head_lines:
@@ -267,24 +252,26 @@ def _field_line_kind(line: str) -> str | None:
     """"metadata", "copyright/host", "byline" or "print controls" for a line made only of
     "label：value" fields and page controls ("· 发布机构：XX人民政府", "| 索引号 | 1144… |",
     "字号：大 中 小 【打印】【关闭】"); None for anything else."""
-    body = _BULLET_RE.sub("", line)
+    body = BULLET.sub("", line)
     if "|" in body or "｜" in body:  # a table row: a cell that is a label gets its colon back
         cells = [cell.strip() for cell in re.split(r"[|｜]", body) if cell.strip()]
-        body = " ".join(cell + "：" if cell in _LABELS else cell for cell in cells)
+        body = " ".join(cell + "：" if cell in LABELS else cell for cell in cells)
+    if BARE_METADATA_LABEL.match(body) and len(GLUED_METADATA_LABEL.findall(body)) >= 2:
+        body = GLUED_METADATA_LABEL.sub(r"\1：", body)
     body, controls = CONTROL_TOKENS.subn(" ", body)
     body, host = HOST_TOKENS.subn(" ", body)
     body = body.strip()
     if not body:
         return "print controls" if controls else ("copyright/host" if host else None)
-    if not _FIELDS_LINE_RE.fullmatch(body):
+    if not FIELD_LINE.fullmatch(body):
         return None
-    labels = {m.group(1) for m in _FIELD_RE.finditer(body)}
+    labels = {m.group(1) for m in FIELD_LABEL.finditer(body)}
     return next(kind for kind, names in FIELD_LABELS.items() if labels & set(names))
 
 
 def _list_kind(line: str) -> str | None:
     """"navigation" for a menu line, "link list" for two or more site/app names on one line."""
-    items = [item for item in re.split(r"\s*[|｜丨·/]\s*|\s+", line) if item]
+    items = [item for item in LIST_SEPARATORS.split(line) if item]
     if len(items) < 2:
         return None
     if all(LINK_NAME.fullmatch(item) for item in items):
@@ -308,10 +295,11 @@ def furniture_kind(line: str, sites: tuple[Site, ...] = ()) -> str | None:
 def drop_furniture(text: str, sites: tuple[Site, ...] | None = None) -> tuple[str, Counter]:
     """Drop whole furniture lines, by kind.
 
-    Three rules look beyond the line itself: a lone site name ("国务院部门网站") goes only beside
+    Four rules look beyond the line itself: a lone site name ("国务院部门网站") goes only beside
     other furniture or names, since "政府门户网站" alone among prose is a fact; a bare metadata
-    label ("索引号：") takes its value line with it; and on a document-sharing site everything
-    from its footer marker ("- 配套讲稿:") on is the site's. `sites` defaults to those detected.
+    label ("索引号：") takes its value line with it; "相关链接" takes the short link titles after
+    it; and on a document-sharing site everything from its footer marker ("- 配套讲稿:") on is
+    the site's. `sites` defaults to those detected.
     """
     sites = detect_sites(text) if sites is None else sites
     lines = [line.strip() for line in text.split("\n")]
@@ -330,10 +318,16 @@ def drop_furniture(text: str, sites: tuple[Site, ...] | None = None) -> tuple[st
             neighbours = nonblank[max(pos - 1, 0) : pos] + nonblank[pos + 1 : pos + 2]
             if any(kinds[j] or LINK_NAME.fullmatch(lines[j]) for j in neighbours):
                 kinds[i] = "link list"
-        if kinds[i] == "metadata" and _BARE_METADATA_LABEL_RE.fullmatch(lines[i]) and pos + 1 < len(nonblank):
+        if kinds[i] == "metadata" and BARE_METADATA_LABEL.fullmatch(lines[i]) and pos + 1 < len(nonblank):
             value = nonblank[pos + 1]
             if kinds[value] is None and _is_field_value(lines[value]):
                 kinds[value] = "metadata"
+        if RELATED_LINKS_HEADER.fullmatch(lines[i]):
+            kinds[i] = "link list"
+            for j in nonblank[pos + 1 :]:
+                if kinds[j] is not None or not _is_field_value(lines[j]):
+                    break
+                kinds[j] = "link list"
     kept = []
     for line, kind in zip(lines, kinds):
         if kind:

@@ -126,7 +126,7 @@ def run_eval(searcher: Searcher, items: list[Item], k: int = 10, retriever: str 
                 top_coverage=max((h.coverage for h in hits[:3]), default=0.0),
                 top_dense=max((h.dense for h in hits[:3]), default=0.0),
                 answer_right=right,
-                uncovered=answer.abstain and answer.why.startswith(("no indexed", "the reports plan")),
+                uncovered=answer.abstain and answer.why.startswith(("no indexed", "the reports")),
             )
         )
     return report

@@ -35,11 +35,24 @@ FIELD_LABELS = {
     ),
     "byline": (
         "日期", "发布日期", "发布时间", "發布日期", "發布時間", "时间", "時間", "来源", "來源", "信息来源", "文章来源",
-        "作者", "刊发日期", "阅读次数", "浏览次数", "點擊數", "点击数", "点击量", "访问量", "访问次数", "字号",
-        "字體", "字体", "文字整理", "责任编辑", "責任編輯", "美术编辑", "编辑", "編輯", "记者", "記者", "供稿",
-        "审核", "校对", "语音阅读",
+        "作者", "刊发日期", "阅读次数", "浏览次数", "點擊數", "点击数", "点击量", "访问量", "访问次数", "文字整理",
+        "责任编辑", "責任編輯", "美术编辑", "编辑", "編輯", "记者", "記者", "供稿", "审核", "校对",
     ),
+    # Checked last: "字号：大 中 小" on a line of its own is a control, on a byline it is the byline.
+    "print controls": ("字号", "字體", "字体", "语音阅读"),
 }
+LABELS = sorted({label for labels in FIELD_LABELS.values() for label in labels}, key=len, reverse=True)
+_LABEL_ALT = "|".join(LABELS)
+_METADATA_ALT = "|".join(sorted(FIELD_LABELS["metadata"], key=len, reverse=True))
+FIELD_LABEL = re.compile(rf"({_LABEL_ALT})\s*[:：]")
+# Values are short, hold no sentence punctuation, and take a colon only inside a time ("10:30").
+FIELD_LINE = re.compile(rf"(?:(?:{_LABEL_ALT})\s*[:：](?:[^:：{SENTENCE_PUNCT}]|(?<=\d)[:：](?=\d)){{0,40}}?\s*)+")
+# "索引号：" alone on its line: its value is on the next one.
+BARE_METADATA_LABEL = re.compile(rf"(?:{_METADATA_ALT})\s*[:：]?")
+# Table cells glued without a colon: "索引号1144…/2024-00012发布机构XX区人民政府办公室".
+GLUED_METADATA_LABEL = re.compile(rf"({_METADATA_ALT})(?!\s*[:：])")
+BULLET = re.compile(r"^[·•●○◆◇■□▪►\-*]\s*")
+
 # Page controls that sit on a byline line or on a line of their own.
 _CONTROL_WORDS = "打印本页|打印此页|打印|关闭窗口|关闭|加入收藏|收藏本页|收藏|返回顶部|返回|语音阅读|语音播报|我要纠错|纠错|分享|大|中|小|默认"
 CONTROL_TOKENS = re.compile(
@@ -48,6 +61,9 @@ CONTROL_TOKENS = re.compile(
 )
 # Registration numbers in a site footer: "渝ICP备05003300号-1", "渝公网安备 50022602000001号".
 HOST_TOKENS = re.compile(rf"[{CJK}]{{0,2}}(?:ICP[备備证證]|公网安备|公網安備)\s*[\dA-Za-z\-]*\s*号?(?:-\d+)?")
+
+# Furniture lines are short: a line longer than this is prose whatever it contains.
+MAX_FURNITURE_LEN = 120
 
 # ---------------------------------------------------------------------------------------------
 # Whole-line furniture: kind -> patterns matched against the stripped line.
@@ -59,7 +75,17 @@ LINE_NOISE: dict[str, tuple[re.Pattern, ...]] = {
         re.compile(r"(?:您当前的位置|当前位置|您的位置|您现在的位置|您現在的位置|當前位置|您当前所在位置)\s*[:：].{0,100}"),
         re.compile(r"(?:网站)?首页(?:\s*[>›»＞→/]\s*[^\s>›»＞→/。，]{1,15}){1,6}\s*[>›»＞]?"),
     ),
-    "navigation": (re.compile(r"(?:网站|栏目|主|顶部)?导航(?:菜单|栏)?|菜单|跳转到主要内容|无障碍(?:浏览|阅读)?"),),
+    "navigation": (
+        re.compile(r"(?:网站|栏目|主|顶部)?导航(?:菜单|栏)?|菜单|跳转到主要内容|无障碍(?:浏览|阅读)?"),
+        re.compile(rf"(?:上一篇|下一篇|上一条|下一条)\s*[:：]{_NO_PUNCT}{{0,60}}"),
+        # "您好，欢迎访问XX区人民政府门户网站！ 无障碍 | 繁體 | English"
+        re.compile(r"(?:您好[，,]?\s*)?欢迎(?:访问|来到|光临)[^。！!？?]{0,40}?(?:网站|网|平台)[！!。]?"
+                   r"(?:\s*[|｜]?\s*(?:无障碍|繁體|繁体|简体|English|登录|注册|长者模式|关怀版|手机版|移动版))*"),
+    ),
+    # A browser title kept by the scraper: "XX区2024年政府工作报告_政府工作报告_XX区人民政府门户网站".
+    "page title": (
+        re.compile(r"[^_|｜\s]{2,60}(?:\s*[_|｜]\s*[^_|｜]{1,30}){0,3}\s*[_|｜]\s*[^_|｜\s]{2,30}(?:网站|门户|政府网)"),
+    ),
     "share prompt": (
         re.compile(r"(?:扫一扫|掃一掃)\s*(?:在|用)?(?:手机|手機)?(?:上)?(?:打开|打開|浏览|瀏覽|阅读|閱讀|查看)?"
                    r"(?:当前页|當前頁|本页|本頁|此页)?"),
@@ -87,6 +113,8 @@ LINE_NOISE: dict[str, tuple[re.Pattern, ...]] = {
         re.compile(r"第\s*\d{1,4}\s*页\s*[,，/]?\s*(?:共\s*\d{1,4}\s*页)?|共\s*\d{1,4}\s*页\s*第\s*\d{1,4}\s*页"),
         re.compile(r"[-—–]\s*\d{1,4}\s*[-—–]|\d{1,4}\s*/\s*\d{1,4}|[Pp]age\s*\d{1,4}(?:\s*of\s*\d{1,4})?"),
     ),
+    # A reporter's credit closing a newspaper digest: "（本报记者 白雅琴 整理）".
+    "byline": (re.compile(r"[(（]\s*(?:本报记者|记者|本报通讯员|通讯员)[^()（）。]{1,30}[)）]"),),
     "url": (re.compile(r"(?:链接地址|原文链接|网址|網址)?\s*[:：]?\s*https?://\S+"),),
     "stray mark": (re.compile(r"[\s?？|｜·•\-—_=*#:]*"),),
 }
@@ -98,7 +126,11 @@ LINK_NAME = re.compile(
     rf"[^\s，。；：！？、]{{0,12}}?(?:网站|網站|微信公众号|微信公眾號|公众号|公眾號|政务微博|政務微博|微博|"
     r"客户端|客戶端|APP|App|小程序|抖音号|视频号|头条号)"
 )
-LINK_SEPARATORS = re.compile(r"\s*[|｜丨]\s*|\s+")
+# What separates the items of a link list or a menu on one line.
+LIST_SEPARATORS = re.compile(r"\s*[|｜丨·/]\s*|\s+")
+
+# "相关链接" opens a block of link titles: it and the short lines after it go.
+RELATED_LINKS_HEADER = re.compile(r"相关(?:链接|阅读|文章|新闻|文件|稿件)|推荐阅读|延伸阅读|热点推荐|更多(?:阅读|新闻)")
 
 # Menu lines: "首页 | 政务公开 | 政务服务 | 互动交流". Items are short and most are menu words.
 NAV_WORDS = frozenset(
@@ -108,7 +140,11 @@ NAV_WORDS = frozenset(
 )
 
 # Inline noise: well-delimited runs removed wherever they stand. kind -> patterns.
-_LATIN1 = "\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+# Latin-1 plus the characters cp1252 puts at 0x80–0x9F.
+_LATIN1 = (
+    "\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e"
+    "\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+)
 INLINE_NOISE: dict[str, tuple[re.Pattern, ...]] = {
     # "（上接第二版）" / "（下转第四版）": a newspaper continuation note, often at a paragraph's end.
     "page header": (
@@ -123,6 +159,21 @@ INLINE_NOISE: dict[str, tuple[re.Pattern, ...]] = {
         re.compile(rf"[ÃÂäåæçèé][{_LATIN1}]{{2,}}"),
     ),
 }
+
+# Pinyin-annotating sites: 會(huì ) / 經(jīng)濟, a syllable in parentheses right after a Han
+# character. A syllable with no tone mark (neutral tone, "的(de)") counts too, but only glued
+# to a Han character.
+TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿê"
+_PINYIN_BODY = rf"[a-z{TONE_VOWELS}]{{1,7}}"
+PINYIN_ANNOTATION = re.compile(rf"(?<=[{CJK}])\(\s*({_PINYIN_BODY})\s*\)")
+# Mojibake left where such a site mangled UTF-8: "?chē)" followed by a short run of wrongly
+# decoded characters that ends at a stray ASCII byte ("谑形⑹姓蛥^"). A GBK reading of UTF-8
+# bytes leaves such ASCII trail bytes, which never occur between Han characters in prose.
+PINYIN_MOJIBAKE = re.compile(
+    rf"\?{_PINYIN_BODY}\)"  # the broken annotation itself
+    rf"(?:[^\s\x00-\x7f，。、；：！？“”]{{1,10}}?[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e?a-zA-Z](?=[{CJK}/<]))?"
+)
+HTML_RESIDUE = re.compile(r"</?[a-zA-Z]{1,10}>|/(?:span|p|div|strong|b|font)>")
 
 # A table of contents before the title: "目  录" then "一、2024年工作回顾……………1" lines.
 TOC_HEADER = re.compile(r"目\s*[录錄]|CONTENTS|Contents")
@@ -165,7 +216,7 @@ DOCUMENT_SHARING = Site(
         ),
     },
     # "- 配套讲稿:", "- 特殊限制:", "- 关 键 词:" open the site's footer (then 链接地址:https://…).
-    footer_start=re.compile(r"-?\s*(?:配套讲稿|特殊限制|关\s*键\s*词)\s*[:：]?.{0,40}"),
+    footer_start=re.compile(r"-?\s*(?:配套讲稿|特殊限制|关\s*键\s*词)\s*(?:[:：].{0,40})?"),
     # The site swaps words for odd synonyms; these are the swaps met in its exports, mapped back
     # (longest first). On any other document "24小时不间断服务" and "聪明才智" are the author's.
     replacements={

@@ -40,6 +40,7 @@ class Query:
     numbers: list[str] = field(default_factory=list)
     expansion: str = ""  # Chinese report terms for its English words (glossary, then dictionary)
     english_missing: list[str] = field(default_factory=list)  # English words whose meaning no report holds
+    english_content: int = 0  # how many English content words (that the dictionary knows) it has
     years: list[int] = field(default_factory=list)  # years it names (2023, 二〇二三年)
     relative: str = ""  # "this" (今年), "last" (去年) or "next" (明年): resolved against each report's year
     half: str = ""  # "plan" or "review" when its wording says which half of a report is meant
@@ -166,13 +167,31 @@ def foreign_places(text: str, places: list[IndexedPlace], found: list[str]) -> l
         if _LONGER_NAME.match(text[m.end():m.end() + 3]):
             continue
         out.append(name)
+    # A capitalised pinyin name of two or more syllables ("Suzhou's", "Chengdu") is a place too.
+    for m in re.finditer(r"(?<![A-Za-z])([A-Z][a-z]+(?:'[aeo][a-z]+)?)(?![a-z])", text):
+        key = m.group(1).lower().replace("'", "")
+        if len(key) >= 5 and not _one_syllable(key) and key in _division_english():
+            if not any(p.english.lower().replace("'", "") == key for p in places) and key not in _parent_english(places):
+                out.append(m.group(1))
     for m in re.finditer(rf"(?<![a-z])([a-z]+(?:'[a-z]+)?)\s+{_LEVEL_WORDS}(?![a-z])", text.lower()):
         key = m.group(1).replace("'", "")
         names = _division_english().get(key, [])
         if names and not any(n in indexed or any(n in k for k in indexed) for n in names):
             if not any(p.english.lower().replace("'", "") == key for p in places):
                 out.append(m.group(0))
-    return out if not found else [n for n in out if n not in found]
+    return sorted(set(out), key=out.index)
+
+
+def _parent_english(places: list[IndexedPlace]) -> set[str]:
+    """Pinyin of the provinces and cities the indexed places belong to (Chongqing, Shenzhen)."""
+    from .places import romanize
+
+    parents = {p.key[: -len(p.name)] for p in places if p.key.endswith(p.name)} | {p.province for p in places}
+    out = set()
+    for parent in filter(None, parents):
+        for name in re.findall(r".+?(?:自治区|省|市|自治州|地区|盟)", parent) or [parent]:
+            out.add(romanize(name).lower().replace("'", ""))
+    return out
 
 
 # ---- years -----------------------------------------------------------------------------------
@@ -250,7 +269,7 @@ def analyze(question: str, places: list[IndexedPlace], occurs=None) -> Query:
     latin = len(re.findall(r"[A-Za-z]", text))
     han = len(re.findall(r"[\u4e00-\u9fff]", text))
     lang = "en" if latin > han else "zh"
-    expansion, missing = "", []
+    expansion, missing, known = "", [], 0
     if latin:
         terms, rest = glossary_terms(without_places(text, found, places))
         if occurs is not None:
@@ -260,6 +279,7 @@ def analyze(question: str, places: list[IndexedPlace], occurs=None) -> Query:
             terms += [t.chinese for t in extra]
             covered = {w for t in extra for w in t.english.split()}
             missing = [w for w in content_words(rest) if w not in covered and _has_dictionary_entry(w)]
+            known = len(covered | set(missing))
         expansion = " ".join(terms)
     return Query(
         original=question,
@@ -270,6 +290,7 @@ def analyze(question: str, places: list[IndexedPlace], occurs=None) -> Query:
         numbers=numbers_in(text),
         expansion=expansion,
         english_missing=missing,
+        english_content=known,
         years=years_in(text),
         relative=relative_year(text),
         half=question_half(text),

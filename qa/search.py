@@ -107,7 +107,7 @@ class Searcher:
 
     def occurs(self, chinese: str) -> int:
         """In how many passages a Chinese string occurs (for choosing dictionary translations)."""
-        if chinese not in self._occurs:
+        if chinese not in self._occurs:  # "" counts every passage: translate.py uses it as the total
             self._occurs[chinese] = sum(1 for c in self.index.chunks if chinese in c.text)
         return self._occurs[chinese]
 

@@ -63,7 +63,7 @@ _IRREGULAR = {
     "crises": "crisis", "analyses": "analysis", "criteria": "criterion", "lives": "life"}
 # Words whose final -s is not a plural: stripping it would translate a different word (news → new).
 _INVARIANT = frozenset("news goods series species means economics statistics politics physics "
-                       "logistics electronics mathematics ethics analysis crisis basis gas bus".split())
+                       "logistics electronics mathematics ethics analysis crisis basis".split())
 _VOWELS = set("aeiou")
 
 
@@ -108,7 +108,7 @@ def _norm(word: str) -> str:
 
 
 def _key(gloss: str) -> str:
-    g = " ".join(_PAREN.sub(" ", gloss).lower().replace("sb's", "").split())
+    g = " ".join(_PAREN.sub(" ", gloss).lower().split())
     for prefix in ("to be ", "to ", "a ", "an ", "the "):
         if g.startswith(prefix):
             g = g[len(prefix):]

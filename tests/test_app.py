@@ -7,10 +7,11 @@ import pytest
 from qa.errors import ReportError
 from qa.ingest import accept_upload, safe_report_name
 from qa.render import render_answer
-from qa.search import resolve_followup
+from qa.query import IndexedPlace, resolve_followup
 from qa.store import build_index
 
-KNOWN = ["万州区", "璧山区", "大足区", "梁平区", "荣昌区"]
+KNOWN = [IndexedPlace(f"重庆市{n}", n, n[:2], e) for n, e in
+         (("万州区", "Wanzhou"), ("璧山区", "Bishan"), ("大足区", "Dazu"), ("梁平区", "Liangping"), ("荣昌区", "Rongchang"))]
 NEW_REPORT = (
     "2024年重庆市潼南区政府工作报告\n各位代表：\n一、2023年工作回顾\n"
     "地区生产总值增长6.1%，规上工业增加值增长11.3%，柠檬产业综合产值突破200亿元。\n"

@@ -33,7 +33,8 @@ def test_index_reports_per_file_cleaning(settings, reports):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "4 reports" in out
-    assert "荣昌区-繁体.txt: 荣昌区 2024" in out and "pinyin annotations" in out
+    assert "荣昌区-繁体.txt: 重庆市荣昌区, district · 2024" in out and "pinyin annotations" in out
+    assert "place from" in out and "year from" in out
     assert "梁平区-gbk.txt" in out and "[gb18030]" in out and "page markers 4" in out
     assert "skipped: 损坏.txt — binary file, not text" in out
     again = run(["index"], settings)

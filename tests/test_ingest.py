@@ -3,7 +3,8 @@ import json
 import pytest
 
 from qa.errors import ReportError
-from qa.ingest import decode_bytes, detect_district, load_document, read_raw, report_files
+from qa.ingest import decode_bytes, load_document, read_raw, report_files
+from qa.places import detect_place
 
 SAMPLE = "重庆市荣昌区人民政府区长向大会报告工作，地区生产总值增长6.6%，一般公共预算收入完成32.6亿元。"
 
@@ -97,7 +98,8 @@ def test_metadata_override(reports):
 
 
 def test_detect_district_outside_gazetteer():
-    assert detect_district("四川省成都市武侯区人民政府关于印发。武侯区政府工作报告") == "武侯区"
+    place, how, _ = detect_place("四川省成都市武侯区人民政府关于印发。\n武侯区政府工作报告")
+    assert place.qualified == "成都市武侯区" and how.startswith("title line")
 
 
 def test_pdf_text_layer(tmp_path):
