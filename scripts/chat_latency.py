@@ -34,7 +34,7 @@ def main() -> int:
     parser.add_argument("--screenshot", default=str(ROOT / "docs" / "screenshot-answer.png"))
     args = parser.parse_args()
 
-    items = [i for i in load_items(ROOT / "eval" / "qa.jsonl") if i.answerable]
+    items = [i for i in load_items(ROOT / "eval" / "dev.jsonl") if i.answerable]
     step = max(1, len(items) // args.n)
     questions = [i.question for i in items[::step]][: args.n]
     with tempfile.TemporaryDirectory() as tmp:

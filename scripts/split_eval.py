@@ -1,6 +1,6 @@
 """Write eval/dev.jsonl and eval/test.jsonl (run once; the files are committed).
 
-eval/qa.jsonl (the first 134 questions, written with the code in view and tuned on) is split in
+eval/qa.jsonl (the first 134 questions; removed after the split, it is in git history at d73cfee, written with the code in view and tuned on) is split in
 half, stratified by type and language, seeded. dev gets one half plus eval/dev_extra.jsonl
 (60 questions a helper wrote to tune on); test gets the other half plus eval/sampled.jsonl (144
 questions a different helper wrote from sentences that scripts/sample_sentences.py picked at

@@ -85,6 +85,8 @@ def test_index_and_search_with_real_default_embedder(tmp_path, reports):
 
     settings = Settings(reports_dir=reports, index_dir=tmp_path / "index")
     build_index(settings)
+    from qa.answer import ask
+
     searcher = Searcher(load_index(settings.index_dir), settings)
-    hits = searcher.search("Which district targets 16% industrial growth?", k=3)
+    hits = ask(searcher, "Which district targets 16% industrial growth?", k=3).hits
     assert hits[0].district == "万州区" and "16%" in hits[0].sentence
