@@ -150,39 +150,42 @@ EVAL_SETS = {"dev": ROOT / "eval" / "dev.jsonl", "test": ROOT / "eval" / "test.j
 
 
 def _eval_searcher(args, name: str, cache: dict):
-    """The searcher a set is judged on: the live index, or for the reports of eval/elsewhere/ an
-    index of them beside the bundled ones (index/elsewhere/, built incrementally)."""
+    """The searcher a set is judged on: the live index, or for eval/elsewhere/ an index of its
+    reports beside the bundled ones (index/elsewhere/, built incrementally)."""
     from .service import Service
 
-    settings = _settings(args)
-    if name != "elsewhere":
-        key = "main"
-    else:
-        import shutil
-
-        from .store import read_manifest
-
-        key = "elsewhere"
-        if key not in cache:
-            folder = settings.index_dir / "elsewhere-reports"
-            folder.mkdir(parents=True, exist_ok=True)
-            wanted = {p.name: p for src in (settings.reports_dir, EVAL_SETS["elsewhere"].parent) for p in src.iterdir()
-                      if p.is_file() and p.suffix.lower() in {".txt", ".md", ".html", ".htm", ".docx", ".pdf"}}
-            for p in folder.iterdir():
-                if p.name not in wanted:
-                    p.unlink()
-            for name_, p in wanted.items():
-                if not (folder / name_).exists() or (folder / name_).read_bytes() != p.read_bytes():
-                    shutil.copyfile(p, folder / name_)
-            live = read_manifest(settings.index_dir)
-            settings = settings.with_(reports_dir=folder, index_dir=settings.index_dir / "elsewhere",
-                                      embedder=live["embedder"] if live else None)
-            print(f"indexing the bundled reports and eval/elsewhere/ into {settings.index_dir} …", file=sys.stderr)
-            Service(settings, load=False).build()
-            cache[key] = Service(settings).searcher
+    key = "elsewhere" if name == "elsewhere" else "main"
     if key not in cache:
+        settings = _settings(args)
+        if key == "elsewhere":
+            settings = _elsewhere_index(settings)
+            Service(settings, load=False).build()
         cache[key] = Service(settings).searcher
     return cache[key]
+
+
+def _elsewhere_index(settings):
+    """Settings for an index of the bundled reports and those of eval/elsewhere/ together, with
+    the live index's embedder; the reports are mirrored into index/elsewhere-reports/."""
+    import shutil
+
+    from .ingest import SUPPORTED
+    from .store import read_manifest
+
+    folder = settings.index_dir / "elsewhere-reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {p.name: p for src in (settings.reports_dir, EVAL_SETS["elsewhere"].parent) for p in src.iterdir()
+              if p.is_file() and p.suffix.lower() in SUPPORTED}
+    for p in folder.iterdir():
+        if p.name not in wanted:
+            p.unlink()
+    for name, p in wanted.items():
+        if not (folder / name).exists() or (folder / name).read_bytes() != p.read_bytes():
+            shutil.copyfile(p, folder / name)
+    live = read_manifest(settings.index_dir)
+    print(f"indexing the bundled reports and eval/elsewhere/ into {settings.index_dir / 'elsewhere'} …", file=sys.stderr)
+    return settings.with_(reports_dir=folder, index_dir=settings.index_dir / "elsewhere",
+                          embedder=live["embedder"] if live else None)
 
 
 def cmd_eval(args) -> int:

@@ -123,7 +123,7 @@ LINE_NOISE: dict[str, tuple[re.Pattern, ...]] = {
 # names (two or more on a line, or next to another furniture line), never alone among prose,
 # where "政府门户网站" is a fact.
 LINK_NAME = re.compile(
-    rf"[^\s，。；：！？、]{{0,12}}?(?:网站|網站|微信公众号|微信公眾號|公众号|公眾號|政务微博|政務微博|微博|"
+    r"[^\s，。；：！？、]{0,12}?(?:网站|網站|微信公众号|微信公眾號|公众号|公眾號|政务微博|政務微博|微博|"
     r"客户端|客戶端|APP|App|小程序|抖音号|视频号|头条号)"
 )
 # What separates the items of a link list or a menu on one line.

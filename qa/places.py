@@ -108,14 +108,20 @@ def divisions() -> dict[str, Place]:
     return out
 
 
+@lru_cache(maxsize=2)
+def name_pattern(min_chars: int = 1) -> re.Pattern:
+    """One pattern matching the full name of any division (longest first) of at least min_chars."""
+    names = {p.name for p in divisions().values() if len(p.name) >= min_chars}
+    return re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+
+
 @lru_cache(maxsize=1)
 def _names() -> tuple[dict[str, list[str]], re.Pattern]:
-    """Full name → codes, and one pattern matching any full name (longest first)."""
+    """Full name → codes, and one pattern matching any full name."""
     by_name: dict[str, list[str]] = {}
     for code, p in divisions().items():
         by_name.setdefault(p.name, []).append(code)
-    pattern = re.compile("|".join(re.escape(n) for n in sorted(by_name, key=len, reverse=True)))
-    return by_name, pattern
+    return by_name, name_pattern()
 
 
 def _ancestors(code: str) -> list[Place]:
@@ -201,10 +207,7 @@ def detect_place(text: str, filename: str = "", raw: str = "") -> tuple[Place | 
                 if weight > how.get(code, (0, ""))[0]:
                     how[code] = (weight, f"{kind}: {line[:60]}")
     if votes:
-        ranked = votes.most_common()
-        # Among near-equal votes the more specific government wrote the report: a district's
-        # report names its city's government too ("在市委、市政府领导下" rarely names it, but may).
-        best = ranked[0][0]
+        best = votes.most_common(1)[0][0]
         return divisions()[best], how[best][1], []
     place = _from_filename(filename)
     if place:

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from .clean import to_halfwidth, to_simplified
 from .glossary import EN_TERMS
-from .places import arabic_years, divisions
+from .places import arabic_years, divisions, name_pattern, romanize, short_name
 from .tokens import numbers_in
 
 
@@ -28,6 +28,16 @@ class IndexedPlace:
     english: str
     level: str = ""
     province: str = ""
+
+    @property
+    def parent(self) -> str:
+        """The city or province written before its name in the key: 重庆市 of 重庆市万州区."""
+        return self.key[: -len(self.name)] if self.key.endswith(self.name) else ""
+
+
+def _plain(english: str) -> str:
+    """An English name as compared: lower case, no apostrophe (Nan'an = nanan)."""
+    return english.lower().replace("'", "")
 
 
 @dataclass
@@ -48,10 +58,6 @@ class Query:
     @property
     def keyword_text(self) -> str:
         return f"{self.text} {self.expansion}".strip()
-
-    @property
-    def districts(self) -> list[str]:  # the older name of `places`
-        return self.places
 
 
 def normalize_query(question: str) -> str:
@@ -131,36 +137,26 @@ def find_places(text: str, places: list[IndexedPlace]) -> list[str]:
 
 
 def _parent_named(p: IndexedPlace, text: str, lowered: str) -> bool:
-    parent = p.key[: -len(p.name)] if p.key.endswith(p.name) else ""
-    if not parent:
-        return False
-    from .places import romanize, short_name
-
-    return (short_name(parent) in text or parent in text or
-            romanize(parent).lower() in lowered)
-
-
-@lru_cache(maxsize=1)
-def _division_names() -> re.Pattern:
-    """Full names of every division in China (3,000+), for places a question names that are not indexed."""
-    names = {p.name for p in divisions().values() if len(p.name) >= 3}
-    return re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+    parent = p.parent
+    return bool(parent) and (short_name(parent) in text or parent in text or romanize(parent).lower() in lowered)
 
 
 @lru_cache(maxsize=1)
 def _division_english() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for p in divisions().values():
-        out.setdefault(p.english.lower().replace("'", ""), []).append(p.name)
+        out.setdefault(_plain(p.english), []).append(p.name)
     return out
 
 
 def foreign_places(text: str, places: list[IndexedPlace], found: list[str]) -> list[str]:
     """Divisions a question names by full name ("浦东新区", "Jiangjin District") that no indexed report is about."""
     indexed = {p.name for p in places} | {p.key for p in places}
-    parents = {p.key[: -len(p.name)] for p in places if p.key.endswith(p.name)} | {p.province for p in places}
+    parents = {p.parent for p in places} | {p.province for p in places}
+    indexed_english = {_plain(p.english) for p in places}
     out = []
-    for m in _division_names().finditer(text):
+    # Full names of three characters or more: two-character ones (城区, 郊区) are ordinary words.
+    for m in name_pattern(3).finditer(text):
         name = m.group(0)
         if name in indexed or name in parents or any(name in k for k in indexed):
             continue
@@ -169,34 +165,30 @@ def foreign_places(text: str, places: list[IndexedPlace], found: list[str]) -> l
         out.append(name)
     # A capitalised pinyin name of two or more syllables ("Suzhou's", "Chengdu") is a place too.
     for m in re.finditer(r"(?<![A-Za-z])([A-Z][a-z]+(?:'[aeo][a-z]+)?)(?![a-z])", text):
-        key = m.group(1).lower().replace("'", "")
+        key = _plain(m.group(1))
         if len(key) >= 5 and not _one_syllable(key) and key in _division_english():
-            if not any(p.english.lower().replace("'", "") == key for p in places) and key not in _parent_english(places):
+            if key not in indexed_english and key not in _parent_english(places):
                 out.append(m.group(1))
     for m in re.finditer(rf"(?<![a-z])([a-z]+(?:'[a-z]+)?)\s+{_LEVEL_WORDS}(?![a-z])", text.lower()):
         key = m.group(1).replace("'", "")
         names = _division_english().get(key, [])
         if names and not any(n in indexed or any(n in k for k in indexed) for n in names):
-            if not any(p.english.lower().replace("'", "") == key for p in places):
+            if key not in indexed_english:
                 out.append(m.group(0))
     return sorted(set(out), key=out.index)
 
 
 def _parent_english(places: list[IndexedPlace]) -> set[str]:
     """Pinyin of the provinces and cities the indexed places belong to (Chongqing, Shenzhen)."""
-    from .places import romanize
-
-    parents = {p.key[: -len(p.name)] for p in places if p.key.endswith(p.name)} | {p.province for p in places}
     out = set()
-    for parent in filter(None, parents):
+    for parent in filter(None, {p.parent for p in places} | {p.province for p in places}):
         for name in re.findall(r".+?(?:自治区|省|市|自治州|地区|盟)", parent) or [parent]:
-            out.add(romanize(name).lower().replace("'", ""))
+            out.add(_plain(romanize(name)))
     return out
 
 
 # ---- years -----------------------------------------------------------------------------------
 
-_THIS = re.compile(r"今年|本年度|this year|this year's|for the year ahead|the coming year|目前|计划|目标", re.I)
 _LAST = re.compile(r"去年|上年|上一年|过去一年|过去的一年|last year|past year|previous year", re.I)
 _NEXT = re.compile(r"明年|next year", re.I)
 _PLAN_CUES = re.compile(r"今年|目标|预期|力争|计划|打算|将要|target|plan|aim|goal|expect|will\b|this year|going to", re.I)

@@ -121,6 +121,11 @@ class Searcher:
         return analyze(question, self.places, self.occurs)
 
     @property
+    def loaded_embedder(self) -> Embedder | None:
+        """The embedder if it is already loaded (None otherwise): reused on reload, never loaded for it."""
+        return self._embedder
+
+    @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = get_embedder(self.index.manifest["embedder"])

@@ -31,9 +31,12 @@ class Service:
 
     # -- the index ------------------------------------------------------------------------
 
+    def _loaded_embedder(self) -> Embedder | None:
+        """The model already in memory, if any: reloads and builds reuse it rather than load it again."""
+        return (self.searcher.loaded_embedder if self.searcher is not None else None) or self._embedder
+
     def reload(self) -> None:
-        embedder = self.searcher.embedder if self.searcher is not None and self.searcher._embedder else self._embedder
-        searcher = Searcher(load_index(self.settings.index_dir), self.settings, embedder=embedder)
+        searcher = Searcher(load_index(self.settings.index_dir), self.settings, embedder=self._loaded_embedder())
         with self._lock:
             self.searcher = searcher
 
@@ -62,7 +65,7 @@ class Service:
               on_embed_start: Callable[[int], None] | None = None,
               on_progress: Callable[[int], None] | None = None) -> BuildReport:
         with self._build_lock:
-            embedder = self.searcher.embedder if self.searcher is not None else self._embedder
+            embedder = self._loaded_embedder()
             if embedder is not None and embedder.spec != self.settings.embedder:
                 embedder = None
             return build_index(self.settings, full=full, embedder=embedder, on_message=on_message,
