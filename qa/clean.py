@@ -79,7 +79,7 @@ def strip_pinyin(text: str) -> tuple[str, int]:
     return PINYIN_ANNOTATION.subn("", text)
 
 
-def _is_common_han(ch: str) -> bool:
+def is_common_han(ch: str) -> bool:
     """In GB2312's first level: the 3,755 most used characters (lead byte 0xB0–0xD7)."""
     try:
         code = ch.encode("gb2312")
@@ -98,8 +98,8 @@ def _gbk_misread(run: str) -> bool:
         return False
     return (
         len(decoded) >= 2
-        and all(_is_common_han(ch) or (ch.isascii() and ch.isalnum()) for ch in decoded)
-        and sum(not _is_common_han(ch) for ch in run) * 3 >= len(run)
+        and all(is_common_han(ch) or (ch.isascii() and ch.isalnum()) for ch in decoded)
+        and sum(not is_common_han(ch) for ch in run) * 3 >= len(run)
     )
 
 

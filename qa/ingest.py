@@ -11,7 +11,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .clean import clean_text, to_simplified
+from .clean import clean_text, is_common_han, to_simplified
 from .errors import ReportError
 from .places import Place, detect_place, detect_year, find_place
 
@@ -111,13 +111,7 @@ def _commonness(text: str) -> float:
     han = [c for c in to_simplified(text[:20000])[0] if "\u4e00" <= c <= "\u9fff"]
     if not han:
         return 0.0
-    common = 0
-    for c in han:
-        try:
-            common += 0xB0 <= c.encode("gb2312")[0] <= 0xD7
-        except UnicodeEncodeError:
-            pass
-    return common / len(han)
+    return sum(map(is_common_han, han)) / len(han)
 
 
 def read_raw(path: Path) -> tuple[str, str]:
