@@ -13,20 +13,25 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
+
 from .clean import split_sentences
 from .query import Query, glossary_terms, without_places
 from .search import Hit, Searcher
 from .tokens import numbers_in
 
-# The answered/not-answered threshold, chosen on eval/dev.jsonl only (129 questions, 36 of them
-# unanswerable): the best of the top passages must hold at least this share of the question's
-# weighted content. On dev, places and years no report covers refuse 18 of 36 unanswerable
-# questions and no answerable one; coverage < 0.125 refuses 8 more (26/36) at 1 of 93 answerable.
-# A cosine floor (e5, 0.80–1.00) as a second way to be answered changed nothing on dev, so
-# there is none; the grid is `qa eval --calibrate`.
-MIN_COVERAGE = 0.125
+# The answered/not-answered threshold, chosen on eval/dev.jsonl only (254 questions, 56 of them
+# unanswerable) by `qa eval --calibrate`: the most unanswerable questions refused while at most 3%
+# of answerable ones are. Places and years no report covers refuse 24 of 56 with no answerable
+# one; coverage < 0.05 refuses 14 more (38/56 = 0.68) at 5 of 198 answerable (2.5%); 0.125 would
+# refuse 42/56 (0.75) but 9 answerable (4.5%). The answer sentence's cosine, as a second way to be
+# answered, did not help at any floor (0.80–1.00).
+MIN_COVERAGE = 0.05
 # How many of the top passages the direct answer's sentence may come from.
 ANSWER_FROM_TOP = 3
+# Weight of the sentence's embedding similarity to the question (per 0.1 of cosine below the best
+# candidate) beside its lexical share, when choosing the answer sentence.
+SIMILARITY_WEIGHT = 0.1
 
 # Words every question has and no passage needs: question words, function words, generic report words.
 _ZH_STOP = set(
@@ -128,6 +133,7 @@ class Answer:
     source: str | None = None  # where the answer sentence is: its report and span in the cleaned text
     start: int = 0
     end: int = 0
+    similarity: float = 0.0  # cosine of the question and the answer sentence (0 when not embedded)
 
     def to_json(self) -> dict:
         """The batch contract of `qa search --jsonl` (and of the web app's `ask` endpoint)."""
@@ -181,24 +187,46 @@ def uncovered(query: Query, hits: list[Hit], report_years: list[int]) -> str:
     return ""
 
 
+def _choose(query: Query, hits: list[Hit], terms: list[ContentTerm], searcher: Searcher | None):
+    """Fill each hit's best sentence; return (score, hit, start, end, similarity) of the sentence
+    that best answers the question among the top ANSWER_FROM_TOP passages, or None."""
+    candidates = []  # (lexical score, hit, start, end)
+    for hit in hits:
+        scored = _sentence_scores(hit, terms, query.numbers)
+        if hit.rank <= ANSWER_FROM_TOP:
+            candidates += [(score, hit, start, end) for score, start, end in scored]
+        score, start, end = max(scored, key=lambda s: s[0])
+        hit.sentence, hit.sentence_start, hit.sentence_end = hit.text[start:end], start, end
+    if not candidates:
+        return None
+    similarity = np.zeros(len(candidates))
+    if searcher is not None and SIMILARITY_WEIGHT:
+        texts = [f"{hit.district} {hit.text[start:end].strip()}" for _, hit, start, end in candidates]
+        similarity = searcher.similarities(query, texts)
+    top = float(similarity.max())
+    best = None
+    for (lexical, hit, start, end), sim in zip(candidates, similarity):
+        # Meaning counts beside words (a paraphrase shares few of them); on a tie the higher-ranked
+        # passage wins: retrieval already weighed the whole passage.
+        score = lexical + SIMILARITY_WEIGHT * (float(sim) - top) / 0.1 + 0.05 / hit.rank
+        if best is None or score > best[0]:
+            best = (score, hit, start, end, float(sim))
+    for _, hit, start, end, _ in [best]:  # the answering passage shows the answering sentence
+        hit.sentence, hit.sentence_start, hit.sentence_end = hit.text[start:end], start, end
+    return best
+
+
 def make_answer(query: Query, hits: list[Hit], searcher: Searcher | None = None) -> Answer:
     answer = Answer(question=query.original, hits=hits, lang=query.lang)
     places = searcher.places if searcher else []
     terms = content_terms(query, places)
-    best = None
+    best = _choose(query, hits, terms, searcher)
     for hit in hits:
-        scored = _sentence_scores(hit, terms, query.numbers)
-        score, start, end = max(scored, key=lambda s: s[0])
-        hit.sentence, hit.sentence_start, hit.sentence_end = hit.text[start:end], start, end
         hit.coverage = round(coverage(terms, f"{hit.section}\n{hit.text}"), 4)
-        if hit.rank <= ANSWER_FROM_TOP:
-            # Prefer the higher-ranked passage on a tie: retrieval already weighed the whole passage.
-            key = (score + 0.05 / hit.rank, hit)
-            if best is None or key[0] > best[0]:
-                best = key
     if not hits:
         answer.why = "nothing found"
         return answer
+    answer.similarity = round(best[4], 4)
     years = sorted({h.year for h in hits if h.year}) if searcher is None else searcher.report_years(query)
     why = uncovered(query, hits, years)
     top = max(hits[:ANSWER_FROM_TOP], key=lambda h: h.coverage)
@@ -207,9 +235,9 @@ def make_answer(query: Query, hits: list[Hit], searcher: Searcher | None = None)
     if why:
         answer.why = why
         return answer
-    hit = best[1]
-    answer.district, answer.place, answer.sentence = hit.district, hit.place, hit.sentence
-    answer.source, answer.start, answer.end = hit.source, hit.start + hit.sentence_start, hit.start + hit.sentence_end
+    _, hit, start, end, _ = best
+    answer.district, answer.place, answer.sentence = hit.district, hit.place, hit.text[start:end]
+    answer.source, answer.start, answer.end = hit.source, hit.start + start, hit.start + end
     answer.abstain = False
     answer.why = f"passage [{hit.rank}]"
     return answer

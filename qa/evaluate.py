@@ -17,6 +17,7 @@ from .errors import QAError
 from .search import Searcher
 
 LANGS = ("zh", "zh-Hant", "en")
+MAX_REFUSED = 0.03  # share of answerable questions a refusal rule may refuse (the target)
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Outcome:
     answer_district: str | None
     relevant_total: int = 1
     top_coverage: float = 0.0  # best coverage among the top hits: what abstention is decided on
-    top_dense: float = 0.0
+    similarity: float = 0.0  # cosine of the question and the answer's sentence (answer.py)
     answer_right: bool = False  # not refused, the right place, and its sentence holds the evidence
     uncovered: bool = False  # refused because of a place or year no report covers
 
@@ -124,7 +125,7 @@ def run_eval(searcher: Searcher, items: list[Item], k: int = 10, retriever: str 
                 item, ranks, first, answer.abstain, answer.district,
                 relevant_total=max(1, len(item.evidence)),
                 top_coverage=max((h.coverage for h in hits[:3]), default=0.0),
-                top_dense=max((h.dense for h in hits[:3]), default=0.0),
+                similarity=answer.similarity,
                 answer_right=right,
                 uncovered=answer.abstain and answer.why.startswith(("no indexed", "the reports")),
             )
@@ -307,8 +308,9 @@ class Calibration:
 
 
 def calibrate(report: Report) -> list[Calibration]:
-    """Every (coverage, cosine) threshold pair on a grid, best first: highest F1 of abstaining on
-    the unanswerable questions, then fewest answerable questions refused."""
+    """Every (coverage, cosine) threshold pair on a grid, best first: the pairs that refuse at most
+    3% of answerable questions (the target) by most unanswerable ones refused, then the rest by
+    F1 of abstaining; ties go to fewer answerable questions refused."""
     answerable = [o for o in report.outcomes if o.item.answerable]
     unanswerable = [o for o in report.outcomes if not o.item.answerable]
     if not answerable or not unanswerable:
@@ -317,12 +319,13 @@ def calibrate(report: Report) -> list[Calibration]:
     for c in [i / 20 for i in range(0, 21)]:
         for d in [None] + [0.80 + i / 100 for i in range(0, 21)]:
             def refuses(o, c=c, d=d):
-                return o.uncovered or (o.top_coverage < c and (d is None or o.top_dense < d))
+                return o.uncovered or (o.top_coverage < c and (d is None or o.similarity < d))
 
             refused_none = sum(1 for o in unanswerable if refuses(o))
             refused_ok = sum(1 for o in answerable if refuses(o))
             total = refused_none + refused_ok
             options.append(Calibration(c, d, refused_none / total if total else 0.0, refused_none / len(unanswerable),
                                        refused_ok / len(answerable)))
-    options.sort(key=lambda o: (-o.f1, o.wrongly_refused, -o.min_coverage))
+    options.sort(key=lambda o: (o.wrongly_refused > MAX_REFUSED, -o.abstain_recall if o.wrongly_refused <= MAX_REFUSED
+                                else -o.f1, o.wrongly_refused, -o.min_coverage))
     return options

@@ -165,6 +165,8 @@ def foreign_places(text: str, places: list[IndexedPlace], found: list[str]) -> l
         out.append(name)
     # A capitalised pinyin name of two or more syllables ("Suzhou's", "Chengdu") is a place too.
     for m in re.finditer(r"(?<![A-Za-z])([A-Z][a-z]+(?:'[aeo][a-z]+)?)(?![a-z])", text):
+        if not _in_place_position(text, m.start(), m.end()):
+            continue
         key = _plain(m.group(1))
         if len(key) >= 5 and not _one_syllable(key) and key in _division_english():
             if key not in indexed_english and key not in _parent_english(places):
@@ -176,6 +178,18 @@ def foreign_places(text: str, places: list[IndexedPlace], found: list[str]) -> l
             if key not in indexed_english:
                 out.append(m.group(0))
     return sorted(set(out), key=out.index)
+
+
+_THING_BEFORE = re.compile(r"(?:\b(?:the|a|an)\s+|['\"‘“])$", re.I)
+
+
+def _in_place_position(text: str, start: int, end: int) -> bool:
+    """A capitalised name used as a place ("in Suzhou", "Suzhou's GDP"), not as part of the name of
+    a thing ("the Sichuan opera", "'Xiajiang Yue'", "Longxi River")."""
+    if _THING_BEFORE.search(text[max(0, start - 6):start]):
+        return False
+    after = re.match(r"\s+([A-Z][a-z]+)", text[end:])
+    return not after or bool(re.fullmatch(_LEVEL_WORDS, after.group(1).lower()))
 
 
 def _parent_english(places: list[IndexedPlace]) -> set[str]:
@@ -270,7 +284,9 @@ def analyze(question: str, places: list[IndexedPlace], occurs=None) -> Query:
             extra = english_terms(rest, occurs)
             terms += [t.chinese for t in extra]
             covered = {w for t in extra for w in t.english.split()}
-            missing = [w for w in content_words(rest) if w not in covered and _has_dictionary_entry(w)]
+            # A Latin word the reports themselves use (CD级, GDP, PPP) is not missing either.
+            missing = [w for w in content_words(rest) if w not in covered and _has_dictionary_entry(w)
+                       and not _written_in_reports(w, text, occurs)]
             known = len(covered | set(missing))
         expansion = " ".join(terms)
     return Query(
@@ -287,6 +303,12 @@ def analyze(question: str, places: list[IndexedPlace], occurs=None) -> Query:
         relative=relative_year(text),
         half=question_half(text),
     )
+
+
+def _written_in_reports(word: str, text: str, occurs) -> bool:
+    """The word as the question writes it (CD, GDP) occurs in some passage."""
+    m = re.search(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])", text, re.I)
+    return bool(m) and occurs(m.group(0)) > 0
 
 
 def _has_dictionary_entry(word: str) -> bool:

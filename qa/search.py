@@ -9,6 +9,7 @@ the fused candidates and returns them reordered.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -72,6 +73,12 @@ def indexed_places(index: Index) -> list[IndexedPlace]:
 
 
 Reranker = Callable[[Query, list[Hit]], list[Hit]]
+SENTENCE_CACHE = 20_000  # sentence vectors kept (384 floats each: ~30 MB)
+
+
+def _trim(cache: OrderedDict, size: int) -> None:
+    while len(cache) > size:
+        cache.popitem(last=False)
 
 
 class Searcher:
@@ -90,6 +97,8 @@ class Searcher:
         self._chunk_year = np.array([c.year for c in index.chunks])
         self._chunk_half = np.array([c.half for c in index.chunks])
         self._occurs: dict[str, int] = {}
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @property
     def districts(self) -> list[str]:
@@ -131,10 +140,30 @@ class Searcher:
             self._embedder = get_embedder(self.index.manifest["embedder"])
         return self._embedder
 
-    def dense_scores(self, query: Query) -> np.ndarray:
-        # English questions also carry their Chinese report terms, which the passages share.
+    def query_vector(self, query: Query) -> np.ndarray:
+        """The question's embedding (1 × dim). English questions also carry their Chinese report
+        terms, which the passages share."""
         text = query.keyword_text if self.settings.expand_dense else query.text
-        vector = self.embedder.encode_query([text])
+        if text not in self._query_vectors:
+            self._query_vectors[text] = self.embedder.encode_query([text])
+            _trim(self._query_vectors, 64)
+        return self._query_vectors[text]
+
+    def similarities(self, query: Query, texts: list[str]) -> np.ndarray:
+        """Cosine of the question and each text (the sentences of the top passages, which
+        answer.py chooses among); sentence vectors are cached, a sentence is embedded once."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vectors]
+        if missing:
+            for text, vector in zip(missing, self.embedder.encode_document(missing)):
+                self._sentence_vectors[text] = vector
+            _trim(self._sentence_vectors, SENTENCE_CACHE)
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
+        matrix = np.stack([self._sentence_vectors[t] for t in texts])
+        return matrix @ self.query_vector(query)[0]
+
+    def dense_scores(self, query: Query) -> np.ndarray:
+        vector = self.query_vector(query)
         n = self.index.vectors.ntotal
         scores, rows = self.index.vectors.search(vector, n)
         out = np.full(n, -1.0, dtype=np.float32)

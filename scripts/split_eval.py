@@ -5,6 +5,11 @@ half, stratified by type and language, seeded. dev gets one half plus eval/dev_e
 (60 questions a helper wrote to tune on); test gets the other half plus eval/sampled.jsonl (144
 questions a different helper wrote from sentences that scripts/sample_sentences.py picked at
 random, without seeing the code or any retrieval result). Nothing is chosen on test.
+
+Later, eval/dev_sampled.jsonl (125 questions written the way sampled.jsonl was, from sentences
+sample_sentences.py picked with seed 7, those already in dev or test left out, by a third helper
+that saw neither code nor results) was appended to dev.jsonl, so that dev is as hard as test; its
+Traditional evidence strings were converted to Simplified to match the cleaned text.
 """
 
 import json

@@ -118,7 +118,7 @@ def test_eval_file_is_valid_jsonl():
 def test_calibration_picks_the_separating_threshold():
     def scored(coverage, answerable):
         o = outcome([1] if answerable else [], answerable=answerable)
-        o.top_coverage, o.top_dense = coverage, 0.5
+        o.top_coverage, o.similarity = coverage, 0.5
         return o
 
     report = Report([scored(0.05, False), scored(0.08, False), scored(0.10, True), scored(0.5, True), scored(0.9, True)])
