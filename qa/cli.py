@@ -99,6 +99,22 @@ def _print_answer(answer, show_scores: bool) -> None:
         print("    " + text.replace("\n", "\n    "))
 
 
+def _batch_question(line: str) -> str:
+    """The question of one `--jsonl` input line: plain text, a JSON string, or {"question": "…"}.
+    Other JSON (null, 5, [..], {"question": 5}) and broken JSON objects are not questions."""
+    text = line.strip()
+    try:
+        row = json.loads(text)
+    except ValueError as exc:
+        if text.startswith(("{", "[")):
+            raise QAError(f"not a question: invalid JSON ({exc.msg})") from exc
+        return text  # plain text
+    question = row.get("question") if isinstance(row, dict) else row
+    if not isinstance(question, str):
+        raise QAError('not a question: expected a line of text or {"question": "<text>"}')
+    return question
+
+
 def cmd_search(args) -> int:
     service = _service(args)
     districts = _districts(args.district)
@@ -110,16 +126,13 @@ def cmd_search(args) -> int:
         return service.ask(question, args.k, districts, args.retriever)
 
     if args.jsonl:
+        # Output line n always answers input line n: a line that is not a question gets an error object.
         for line in sys.stdin:
-            question = line.strip()
-            if not question:
-                continue
-            if question.startswith("{"):  # also accept {"question": …} lines
-                try:
-                    question = json.loads(question).get("question", question)
-                except ValueError:
-                    pass
-            print(json.dumps(ask(question).to_json(), ensure_ascii=False), flush=True)
+            try:
+                row = ask(_batch_question(line)).to_json()
+            except QAError as exc:
+                row = {"question": line.strip()[:200], "error": str(exc)}
+            print(json.dumps(row, ensure_ascii=False), flush=True)
         return 0
     if not args.question:
         return _interactive(ask, args)
@@ -289,7 +302,8 @@ def cmd_status(args) -> int:
     print(status)
     manifest = read_manifest(settings.index_dir)
     if manifest and args.verbose:
-        print(json.dumps({k: v for k, v in manifest.items() if k != "reports"}, ensure_ascii=False, indent=2))
+        shown = {k: v for k, v in manifest.items() if k not in ("reports", "files")}  # files: one line per index file
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
     return 0 if status == "fresh" else 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import logging
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .clean import clean_text, is_common_han, to_simplified
+from .config import Settings, load_settings
 from .errors import ReportError
 from .places import Place, detect_place, detect_year, find_place
 
@@ -19,6 +21,7 @@ log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
 SUPPORTED = {".txt", ".md", ".html", ".htm", ".docx", ".pdf"}
+TEXT_TYPES = {".txt", ".md", ".html", ".htm"}  # file size ≈ text size, so the text limit applies before reading
 METADATA_FILE = "metadata.json"  # optional overrides: {"file.txt": {"district": …, "year": …, "title": …}}
 _IGNORED = {METADATA_FILE, "readme.md", "readme.txt"}
 
@@ -73,19 +76,115 @@ def report_files(folder: Path) -> list[Path]:
 
 
 def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """SHA-256 of a file's bytes, read in blocks so a huge file does not fill memory. A link out of
+    its folder is hashed by where it points: it is never read (see outside_link)."""
+    digest = hashlib.sha256()
+    if (target := outside_link(path)) is not None:
+        digest.update(f"link:{target}".encode())
+        return digest.hexdigest()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def outside_link(path: Path) -> Path | None:
+    """Where a symbolic link points when that is outside the link's own folder, else None.
+    A link out of reports/ could make the index (and every answer) quote any file the server can
+    read, e.g. /etc/passwd."""
+    if not path.is_symlink():
+        return None
+    target = path.resolve()
+    return None if target.is_relative_to(path.parent.resolve()) else target
+
+
+def link_problem(path: Path) -> str | None:
+    """Why a symbolic link is not read, or None. A link to another report in the same folder is
+    skipped as a copy of it, whatever the names' order (the report is read under its own name); a
+    link into a subfolder is read, since report_files does not list subfolders."""
+    if (target := outside_link(path)) is not None:
+        return f"symbolic link to {target}, outside the reports folder; not read"
+    if path.is_symlink() and path.resolve().parent == path.parent.resolve():
+        return f"symbolic link to {path.resolve().name}, which is indexed under its own name"
+    return None
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode text of unknown encoding: UTF-8 (with or without BOM), else GB18030/GBK or Big5."""
-    if b"\x00" in data[:8192]:
-        raise ReportError("binary file, not text")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    """Decode text of unknown encoding: UTF-8 (with or without BOM), UTF-16, else GB18030/GBK or Big5."""
+    text, encoding, _ = decode_text(data)
+    return text, encoding
+
+
+# UTF-8 with a few bad bytes (a damaged download, one stray Latin-1 byte) is read with U+FFFD in
+# their place, but only when they are at most 0.1% of the file (8 bytes at least, for short files):
+# GBK or Big5 read as UTF-8 fails on most of its Chinese bytes (45–62% of the bytes of the test
+# reports), so no Chinese report comes near the limit.
+_MAX_BAD_UTF8_SHARE = 0.001
+_MIN_BAD_UTF8_ALLOWED = 8
+
+# UTF-32 first: its little-endian BOM begins with UTF-16's.
+_UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+                 (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def decode_text(data: bytes) -> tuple[str, str, int]:
+    """(text, encoding, number of bad bytes replaced) of text of unknown encoding."""
+    for bom, encoding in _UNICODE_BOMS:
+        if data.startswith(bom):
+            return _strict(data[len(bom):], encoding), encoding, 0
+    if b"\x00" in data[:8192]:  # UTF-8 and the GB/Big5 encodings never hold a NUL; UTF-16 does
+        found = _utf16_without_bom(data)
+        if found is None:
+            raise ReportError("binary file, not text")
+        return found[0], found[1], 0
+    encoding = "utf-8"
+    if data.startswith(codecs.BOM_UTF8):
+        data, encoding = data[len(codecs.BOM_UTF8):], "utf-8-sig"
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), encoding, 0
     except UnicodeDecodeError:
         pass
+    bad = len(data) - len(data.decode("utf-8", errors="ignore").encode("utf-8"))
+    if bad <= max(_MIN_BAD_UTF8_ALLOWED, len(data) * _MAX_BAD_UTF8_SHARE):
+        return data.decode("utf-8", errors="replace"), encoding, bad
+    text, encoding = _decode_chinese_legacy(data)
+    return text, encoding, 0
+
+
+def _strict(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ReportError(f"not valid {encoding} text ({exc.reason} at byte {exc.start})") from exc
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 saved without a BOM (its line ends and digits hold NULs): the byte order under which
+    the text reads as Chinese and ASCII. The wrong order scatters characters over unrelated blocks,
+    and binary data decodes to noise either way."""
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _plain_share(text[:20000]) >= 0.9:
+            return text, encoding
+    return None
+
+
+def _plain_share(text: str) -> float:
+    """Share of characters that a Chinese report is made of: ASCII text, quotes and dashes, CJK
+    punctuation and ideographs, full-width forms."""
+    plain = sum(
+        1 for c in text
+        if c in "\t\n\r·" or " " <= c <= "~" or "\u2010" <= c <= "\u206f" or "\u3000" <= c <= "\u303f"
+        or "\u4e00" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef"
+    )
+    return plain / max(len(text), 1)
+
+
+def _decode_chinese_legacy(data: bytes) -> tuple[str, str]:
+    """Text in GB18030/GBK or Big5, else whatever charset_normalizer finds."""
     # GB18030 decodes almost any byte string, so it cannot decide on its own: ask which of the
     # strict decodings reads as the most common Chinese (characters of GB2312's first level).
     candidates = []
@@ -114,30 +213,65 @@ def _commonness(text: str) -> float:
     return sum(map(is_common_han, han)) / len(han)
 
 
-def read_raw(path: Path) -> tuple[str, str]:
-    """Text of a report file and how it was decoded. Raises ReportError for unreadable files."""
+def read_raw(path: Path, settings: Settings | None = None) -> tuple[str, str, list[str]]:
+    """Text of a report file, how it was decoded, and warnings about the decoding. Raises
+    ReportError for unreadable files, links out of the folder and files over the size limits."""
+    settings = settings or load_settings()
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise ReportError(f"unsupported file type {suffix or '(none)'}; use one of {', '.join(sorted(SUPPORTED))}")
+    if why := link_problem(path):
+        raise ReportError(why)
     try:
+        check_file_size(path.stat().st_size, suffix, settings)  # before reading: memory stays bounded
         data = path.read_bytes()
     except OSError as exc:
         raise ReportError(f"cannot read file: {exc.strerror or exc}") from exc
     if not data.strip():
         raise ReportError("empty file")
     try:
-        if suffix in {".txt", ".md"}:
-            return decode_bytes(data)
-        if suffix in {".html", ".htm"}:
-            html, enc = decode_bytes(data)
-            return html_to_text(html), enc
-        if suffix == ".docx":
-            return docx_to_text(path), "docx"
-        return pdf_to_text(path), "pdf"
+        text, encoding, replaced = _parse(path, suffix, data)
     except ReportError:
         raise
     except Exception as exc:  # a corrupt .docx/.pdf raises whatever its parser raises
         raise ReportError(f"cannot parse {suffix} file ({type(exc).__name__}: {exc})") from exc
+    check_text_size(text, settings)
+    if not replaced:
+        return text, encoding, []
+    bytes_ = f"{replaced} byte{'s' if replaced > 1 else ''}"
+    return text, encoding, [f"{path.name}: {bytes_} not valid UTF-8, replaced with \ufffd (the text around may be garbled)"]
+
+
+def _parse(path: Path, suffix: str, data: bytes) -> tuple[str, str, int]:
+    """(text, encoding, bad bytes replaced) of a report file's bytes, by its type."""
+    if suffix in {".txt", ".md"}:
+        return decode_text(data)
+    if suffix in {".html", ".htm"}:
+        html, encoding, replaced = decode_text(data)
+        return html_to_text(html), encoding, replaced
+    if suffix == ".docx":
+        return docx_to_text(path), "docx", 0
+    return pdf_to_text(path), "pdf", 0
+
+
+def check_file_size(size: int, suffix: str, settings: Settings) -> None:
+    """Refuse a file too large to be a report before it is read: text formats over the text limit,
+    .docx/.pdf (mostly zip, images and fonts) over the upload limit."""
+    if suffix in TEXT_TYPES:
+        limit, setting = settings.max_text_mb, "QA_MAX_TEXT_MB"
+    else:
+        limit, setting = settings.max_upload_mb, "QA_MAX_UPLOAD_MB"
+    if size > limit * 1_000_000:
+        raise ReportError(f"{size / 1e6:.1f} MB is over the {limit:g} MB limit for {suffix} reports "
+                          f"(government reports are 20–100 KB; raise it with {setting})")
+
+
+def check_text_size(text: str, settings: Settings) -> None:
+    """Refuse text over the text limit, however small its file was (a .docx is zipped)."""
+    size = len(text.encode("utf-8"))
+    if size > settings.max_text_mb * 1_000_000:
+        raise ReportError(f"{size / 1e6:.1f} MB of text is over the {settings.max_text_mb:g} MB limit "
+                          f"(government reports are 20–100 KB; raise it with QA_MAX_TEXT_MB)")
 
 
 _BLOCK_TAGS = ["p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "table"]
@@ -197,29 +331,86 @@ def describe_place(text: str, raw: str, filename: str, override: dict) -> tuple[
 
 
 def load_overrides(folder: Path) -> dict:
+    """metadata.json's well-formed entries; its problems are logged (read_overrides returns them)."""
+    overrides, problems = read_overrides(folder)
+    for problem in problems:
+        log.warning(problem)
+    return overrides
+
+
+def read_overrides(folder: Path) -> tuple[dict, list[str]]:
+    """metadata.json's well-formed entries, and one line per problem naming the entry (or the file)
+    and what is wrong. A bad entry is left out rather than stopping the build: the other entries
+    and every report still count."""
     path = folder / METADATA_FILE
     if not path.exists():
-        return {}
+        return {}, []
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ReportError(f"{path}: not valid JSON ({exc})") from exc
+        return {}, [f"{METADATA_FILE}: not valid JSON ({exc}); the whole file is ignored"]
     if not isinstance(data, dict):
-        raise ReportError(f"{path}: expected an object mapping file names to metadata")
-    return data
+        why = f"expected an object mapping file names to metadata, found {_shown(data)}"
+        return {}, [f"{METADATA_FILE}: {why}; the whole file is ignored"]
+    overrides, problems = {}, []
+    for name, entry in data.items():
+        if why := override_problem(entry):
+            problems.append(f"{METADATA_FILE}: entry {name!r} ignored: {why}")
+        else:
+            overrides[name] = entry
+    return overrides, problems
 
 
-def load_document(path: Path, overrides: dict | None = None, sha256: str | None = None) -> Document:
-    """Read, decode, clean and describe one report. Raises ReportError if it holds no usable text."""
-    raw, encoding = read_raw(path)
+def override_problem(entry) -> str | None:
+    """What is wrong with one metadata.json entry, or None. A missing or null key is fine."""
+    if not isinstance(entry, dict):
+        return f'expected an object such as {{"year": 2024}}, found {_shown(entry)}'
+    for key in ("district", "place", "title"):
+        value = entry.get(key)
+        if value is not None and not (isinstance(value, str) and value.strip()):
+            return f"{key!r} must be a non-empty string, found {_shown(value)}"
+    if entry.get("year") is not None and _override_year(entry["year"]) is None:
+        return f"'year' must be a year such as 2024, found {_shown(entry['year'])}"
+    return None
+
+
+def _override_year(value) -> int | None:
+    """A year as metadata.json may write it (2024 or "2024"), or None if it is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        return None
+    year = int(value)
+    return year if 1900 <= year <= 2100 else None
+
+
+def _shown(value) -> str:
+    """A JSON value as the user wrote it, cut short."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _override_for(name: str, overrides: dict | None) -> tuple[dict, list[str]]:
+    """This file's metadata.json entry, or {} and a warning when it is malformed (callers may pass
+    overrides that read_overrides did not check)."""
+    entry = (overrides or {}).get(name, {})
+    if why := override_problem(entry):
+        return {}, [f"{name}: its {METADATA_FILE} entry is ignored: {why}"]
+    return entry, []
+
+
+def load_document(path: Path, overrides: dict | None = None, sha256: str | None = None,
+                  settings: Settings | None = None) -> Document:
+    """Read, decode, clean and describe one report. Raises ReportError if it holds no usable text.
+    settings gives the size limits; without it they come from the environment (load_settings)."""
+    raw, encoding, warnings = read_raw(path, settings)
     text, removed = clean_text(raw)
     if len(re.findall(r"[\u4e00-\u9fff]", text)) < 20:
         raise ReportError("no Chinese text after cleaning (empty, binary or not a report)")
-    over = (overrides or {}).get(path.name, {})
+    over, override_warnings = _override_for(path.name, overrides)
     raw_simplified = to_simplified(raw)[0]
-    place, place_how, warnings = describe_place(text, raw_simplified, path.name, over)
-    if over.get("year"):
-        year, year_how = int(over["year"]), "reports/metadata.json"
+    place, place_how, place_warnings = describe_place(text, raw_simplified, path.name, over)
+    warnings += override_warnings + place_warnings
+    if over.get("year") is not None:
+        year, year_how = _override_year(over["year"]), "reports/metadata.json"
     else:
         year, year_how, year_warnings = detect_year(text + "\n" + raw_simplified[:3000], path.name)
         warnings += year_warnings
@@ -246,6 +437,20 @@ def load_document(path: Path, overrides: dict | None = None, sha256: str | None 
     )
 
 
+def text_key(text: str) -> str:
+    """Fingerprint of a report's cleaned text, whitespace ignored: the same report under two names,
+    re-encoded (GBK, UTF-16) or re-wrapped, fingerprints alike."""
+    return hashlib.sha256(re.sub(r"\s+", "", text).encode("utf-8")).hexdigest()
+
+
+def same_text_as(source: str, text: str, seen: dict[str, str]) -> str | None:
+    """The report already seen with this cleaned text, else None (and this one is remembered).
+    seen maps text_key → report name and is shared across one pass over the folder; the first name
+    wins, so the build, reading files in name order, indexes the same report once."""
+    first = seen.setdefault(text_key(text), source)
+    return first if first != source else None
+
+
 UPLOAD_TYPES = {".txt", ".md", ".html", ".htm", ".docx", ".pdf"}
 
 
@@ -260,9 +465,12 @@ def safe_report_name(name: str) -> str:
     return stem + suffix
 
 
-def accept_upload(source: Path, original_name: str, reports_dir: Path, max_bytes: int) -> Path:
-    """Validate an uploaded report (type, size, name, readable text) and copy it into the reports
-    folder. Raises ReportError, leaving the folder as it was."""
+def accept_upload(source: Path, original_name: str, reports_dir: Path, max_bytes: int, *,
+                  known: dict[str, str] | None = None, settings: Settings | None = None) -> Path:
+    """Validate an uploaded report (type, size, name, readable text, not already indexed) and copy
+    it into the reports folder, under a new name if its own is taken. Raises ReportError, leaving
+    the folder as it was. known maps text_key → report name of the indexed reports; the upload is
+    added to it, so a batch holding one report twice adds it once."""
     name = safe_report_name(original_name)
     suffix = Path(name).suffix
     if suffix not in UPLOAD_TYPES:
@@ -272,16 +480,31 @@ def accept_upload(source: Path, original_name: str, reports_dir: Path, max_bytes
         raise ReportError(f"{original_name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
     readable = source if source.suffix.lower() == suffix else _with_suffix(source, suffix)
     try:
-        load_document(readable)  # unreadable, empty or not a report: refuse before it is copied
+        doc = load_document(readable, settings=settings)  # unreadable, empty or not a report: refuse before it is copied
     except ReportError as exc:
         raise ReportError(f"{original_name}: {exc}") from exc
     finally:
         if readable != source:
             readable.unlink(missing_ok=True)
-    target = reports_dir / name
-    tmp = reports_dir / f".{name}.part"
+    known = {} if known is None else known
+    key = text_key(doc.text)
+    if key in known:  # under its own name or another: a second copy would repeat every passage
+        raise ReportError(f"{original_name}: already indexed as {known[key]} (same text); nothing added")
+    target = free_report_name(reports_dir, name)
+    known[key] = target.name
+    tmp = reports_dir / f".{target.name}.part"
     shutil.copyfile(source, tmp)
     os.replace(tmp, target)
+    return target
+
+
+def free_report_name(reports_dir: Path, name: str) -> Path:
+    """name in the reports folder, or name-2, name-3 … if that is taken: an upload never replaces
+    a report (a 4 KB upload named like a 60 KB report once wiped out its passages)."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    target, n = reports_dir / name, 2
+    while target.exists() or target.is_symlink():
+        target, n = reports_dir / f"{stem}-{n}{suffix}", n + 1
     return target
 
 

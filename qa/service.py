@@ -1,9 +1,12 @@
 """The one object app.py and cli.py call: the loaded index and its searcher, asking, adding
 reports, rebuilding and reloading — with a lock so a question never meets a half-swapped index
-and two builds never run at once in one process."""
+and two builds never run at once in one process (store.build_lock keeps them apart across
+processes). Before each question it checks, with one stat, whether another process swapped in a
+newer build, and switches to it."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -12,20 +15,35 @@ from pathlib import Path
 from .answer import Answer, make_answer
 from .config import Settings
 from .embed import Embedder
-from .errors import QAError, ReportError
+from .errors import EmbedderMismatchError, QAError, ReportError
 from .ingest import accept_upload
 from .query import Query, resolve_followup
 from .search import Searcher
-from .store import BuildReport, build_index, index_status, load_index
+from .store import BuildReport, Index, build_index, build_stamp, current_build_id, index_status, load_index
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
 
 
 class Service:
+    """The loaded index and everything done with it.
+
+    `build_id` is the name of the loaded build and `generation` counts the builds loaded so far:
+    it grows after an upload and when a question finds (refresh) that a `qa index` or another app
+    swapped in a newer build. The app can compare `generation` to re-render the report list and
+    the district filter only when they changed.
+    """
+
     def __init__(self, settings: Settings, embedder: Embedder | None = None, load: bool = True):
         self.settings = settings
         self._lock = threading.Lock()  # questions and the index swap
         self._build_lock = threading.Lock()  # one build at a time
+        self._refresh_lock = threading.Lock()  # one thread loads a newer build; the others keep answering
         self._embedder = embedder
         self.searcher: Searcher | None = None
+        self.build_id: str | None = None
+        self.generation = 0
+        self._stamp: tuple | None = None  # store.build_stamp of CURRENT when the loaded build was chosen
         if load:
             self.reload()
 
@@ -35,10 +53,44 @@ class Service:
         """The model already in memory, if any: reloads and builds reuse it rather than load it again."""
         return (self.searcher.loaded_embedder if self.searcher is not None else None) or self._embedder
 
+    def _embedder_for(self, index: Index) -> Embedder | None:
+        """A model in memory that made this index's vectors, if any; else the searcher loads the
+        index's own embedder (its manifest's), whatever embedder is configured."""
+        wanted = index.manifest.get("embedder")
+        loaded = self.searcher.loaded_embedder if self.searcher is not None else None
+        return next((e for e in (loaded, self._embedder) if e is not None and e.spec == wanted), None)
+
     def reload(self) -> None:
-        searcher = Searcher(load_index(self.settings.index_dir), self.settings, embedder=self._loaded_embedder())
+        stamp = build_stamp(self.settings.index_dir)  # taken first: a build swapped in meanwhile is seen next time
+        index = load_index(self.settings.index_dir)
+        searcher = Searcher(index, self.settings, embedder=self._embedder_for(index))
         with self._lock:
             self.searcher = searcher
+            self.build_id = index.path.name
+            self._stamp = stamp
+            self.generation += 1
+
+    def refresh(self) -> bool:
+        """Switch to the live build if another process swapped in a newer one; True if it did.
+        Costs one stat of CURRENT when nothing changed. A newer build that cannot be loaded is
+        logged and the loaded one kept (it is in memory), until CURRENT changes again."""
+        stamp = build_stamp(self.settings.index_dir)
+        if self.searcher is None or stamp is None or stamp == self._stamp:
+            return False
+        if not self._refresh_lock.acquire(blocking=False):
+            return False  # another thread is loading it; this question uses the build in memory
+        try:
+            if current_build_id(self.settings.index_dir) == self.build_id:
+                self._stamp = stamp
+                return False
+            self.reload()
+            return True
+        except QAError as exc:
+            self._stamp = stamp
+            log.warning("kept build %s: the live one cannot be loaded: %s", self.build_id, exc)
+            return False
+        finally:
+            self._refresh_lock.release()
 
     def warm(self) -> None:
         """Load the embedding model now rather than on the first question."""
@@ -74,14 +126,25 @@ class Service:
     def add_reports(self, files: list[tuple[Path, str]], on_embed_start=None, on_progress=None
                     ) -> tuple[list[str], list[str], BuildReport | None]:
         """Validate and copy uploads, index them incrementally, reload. Returns (added names,
-        errors, build report); a file that can't be read is refused and the index stays as it was."""
+        errors, build report); a file that can't be read, or whose text is already indexed, is
+        refused and the index stays as it was. An upload whose name is taken is saved as name-2
+        …, and its entry in the added names says so."""
+        from .ingest import safe_report_name, text_key
+
         max_bytes = self.settings.max_upload_mb * 1_000_000
-        added, errors = [], []
+        documents = self.searcher.index.documents if self.searcher is not None else {}
+        known = {text_key(d["text"]): source for source, d in documents.items() if d.get("text")}
+        added, errors, renamed = [], [], {}
         for path, name in files:
             try:
-                added.append(accept_upload(path, name, self.settings.reports_dir, max_bytes))
+                target = accept_upload(path, name, self.settings.reports_dir, max_bytes,
+                                       known=known, settings=self.settings)
             except (ReportError, OSError) as exc:
                 errors.append(str(exc))
+                continue
+            added.append(target)
+            if target.name != safe_report_name(name):
+                renamed[target.name] = safe_report_name(name)
         if not added:
             return [], errors, None
         try:
@@ -95,7 +158,9 @@ class Service:
                 errors.append(f"{path.name}: {report.skipped[path.name]}")
                 path.unlink(missing_ok=True)
         self.reload()
-        return [p.name for p in added if p.name not in report.skipped], errors, report
+        names = [p.name + (f" (saved under this name: {renamed[p.name]} is a different report)"
+                           if p.name in renamed else "") for p in added if p.name not in report.skipped]
+        return names, errors, report
 
     # -- questions ------------------------------------------------------------------------
 
@@ -107,15 +172,34 @@ class Service:
         question = (question or "").strip()
         if not question:
             raise QAError("The question is empty.")
+        self.refresh()
         if places:
             unknown = [p for p in places if not self.searcher.place_keys([p])]
             if unknown:
                 raise QAError(f"Unknown place {', '.join(unknown)}; indexed: {', '.join(self.districts)}")
         with self._lock:
             searcher = self.searcher
-            query = searcher.analyze(question)
-            hits = searcher.search_query(query, k=k, places=places or None, retriever=retriever)
-            return make_answer(query, hits, searcher)
+            _check_dimension(searcher)
+            try:
+                query = searcher.analyze(question)
+                hits = searcher.search_query(query, k=k, places=places or None, retriever=retriever)
+                return make_answer(query, hits, searcher)
+            except QAError:
+                raise
+            except Exception as exc:  # a bare AssertionError from faiss once reached the web API as {"error": ""}
+                log.exception("search failed for %r", question)
+                detail = (str(exc).splitlines() or [""])[0][:200]
+                raise QAError(f"Search failed ({type(exc).__name__}{': ' + detail if detail else ''}); if the index is "
+                              f"damaged, rebuild it: qa index --full") from exc
 
     def followup(self, message: str, previous: str | None) -> str:
         return resolve_followup(message, previous, self.places)
+
+
+def _check_dimension(searcher: Searcher) -> None:
+    """The embedder must make vectors of the index's size, or faiss fails with a bare assertion."""
+    index_dim, embedder = searcher.index.vectors.d, searcher.embedder
+    if embedder.dim != index_dim:
+        raise EmbedderMismatchError(
+            f"The index's vectors have {index_dim} dimensions but embedder {embedder.spec} makes {embedder.dim}; "
+            f"rebuild the index with it: qa index --full --embedder {embedder.spec}")

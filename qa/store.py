@@ -9,10 +9,15 @@ Layout (row i of vectors.faiss is line i of chunks.jsonl; no second id map):
     index/builds/<id>/chunks.jsonl
     index/builds/<id>/vectors.faiss
     index/builds/<id>/bm25/         bm25s.BM25.save()
+    index/build.lock (+ .pid)       held by the one build running (filelock), across processes
 
 A rebuild writes a new build folder beside the live one and only then points CURRENT at it,
 so a crash mid-build leaves the previous index working. Reports whose file hash and metadata
 are unchanged keep their chunks and vectors; only new or changed reports are embedded.
+
+Every build holds build.lock from start to swap: two `qa index` runs, or uploads in two app
+processes, would otherwise delete each other's half-written build folders. The manifest records
+the size and sha256 of every other file of its build; loading checks them, `qa status` too.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import os
 import platform
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,15 +39,20 @@ import numpy as np
 from .chunk import Chunk, chunk_document
 from .config import Settings
 from .embed import Embedder, get_embedder
-from .errors import BrokenIndexError, NoIndexError, QAError, ReportError
-from .ingest import file_hash, load_document, load_overrides, report_files
+from .errors import BrokenIndexError, EmbedderMismatchError, IndexBusyError, NoIndexError, QAError, ReportError
+from .ingest import file_hash, load_document, read_overrides, report_files, same_text_as
 from .tokens import tokenize
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest records every file's size and sha256 ("files")
 CURRENT = "CURRENT"
+LOCK_FILE = "build.lock"
+LOCK_OWNER = "build.lock.pid"  # the holder's pid, for the waiting message (never truncated by a waiter)
+# Loading hashes every file when the build is at most this big, else checks sizes only. The
+# 5-report e5 index is 2.1 MB: hashing it takes 3–7 ms against ~18 ms to load it (2 cores).
+HASH_AT_LOAD_MAX_BYTES = 50_000_000
 
 
 @dataclass
@@ -91,6 +102,22 @@ def _current_build(index_dir: Path) -> Path | None:
         return None
     name = pointer.read_text(encoding="utf-8").strip()
     return index_dir / "builds" / name if name else None
+
+
+def current_build_id(index_dir: Path) -> str | None:
+    """Name of the live build, or None when there is no index."""
+    build = _current_build(index_dir)
+    return build.name if build is not None else None
+
+
+def build_stamp(index_dir: Path) -> tuple | None:
+    """A cheap signature of CURRENT (one stat): it changes whenever a build is swapped in, because
+    the swap replaces the file. Lets a running app notice a build made by another process."""
+    try:
+        st = (index_dir / CURRENT).stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def read_manifest(index_dir: Path) -> dict | None:
@@ -168,6 +195,54 @@ def _previous(index_dir: Path, key: dict) -> tuple[dict, dict[str, list[Chunk]],
     return index.documents, chunks, {s: vectors[r] for s, r in rows.items()}
 
 
+@contextmanager
+def build_lock(index_dir: Path, timeout: float, say: Callable[[str], None]) -> Iterator[None]:
+    """Hold the index's build lock (a file lock, so it works across processes). When another
+    build holds it, say so and wait up to `timeout` seconds, then raise IndexBusyError."""
+    from filelock import FileLock, Timeout
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(index_dir / LOCK_FILE)
+    try:
+        lock.acquire(blocking=False)
+    except Timeout:
+        owner = _lock_owner(index_dir)
+        say(f"another build of {index_dir}/ is running (pid {owner}); waiting up to {timeout:g} s…")
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise IndexBusyError(
+                f"Another build of {index_dir}/ (pid {owner}) is still running after {timeout:g} s; nothing was "
+                f"changed — try again when it has finished (QA_BUILD_LOCK_TIMEOUT sets the wait)") from None
+    owner_file = index_dir / LOCK_OWNER
+    try:
+        owner_file.write_text(f"{os.getpid()}\n", encoding="utf-8")
+        yield
+    finally:
+        owner_file.unlink(missing_ok=True)
+        lock.release()
+
+
+def _lock_owner(index_dir: Path) -> str:
+    try:
+        return (index_dir / LOCK_OWNER).read_text(encoding="utf-8").strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def _check_same_embedder(index_dir: Path, spec: str, embedder: Embedder | None) -> None:
+    """An incremental build keeps the live index's vectors, so it must use the embedder that made
+    them; switching embedder takes a full build (qa index --full)."""
+    live = read_manifest(index_dir)
+    if live and live.get("embedder") and live["embedder"] != spec:
+        if embedder is None:
+            get_embedder(spec)  # an unknown or unloadable embedder is the first thing to fix: say that
+        raise EmbedderMismatchError(
+            f"The index in {index_dir}/ was built with embedder {live['embedder']}, but {spec} is configured; an "
+            f"incremental build cannot mix them. To switch to {spec}: qa index --full --embedder {spec} "
+            f"(or keep {live['embedder']}: QA_EMBEDDER={live['embedder']})")
+
+
 def build_index(
     settings: Settings,
     full: bool = False,
@@ -178,22 +253,46 @@ def build_index(
 ) -> BuildReport:
     """Index the reports folder incrementally (or from scratch with full=True) and swap it live.
 
-    on_message gets one line per notable event (a skipped file); on_embed_start the number of
-    chunks about to be embedded; on_progress the count embedded since the last call.
+    on_message gets one line per notable event (a skipped file, waiting for another build);
+    on_embed_start the number of chunks about to be embedded; on_progress the count embedded
+    since the last call. Raises IndexBusyError when another build holds the index too long, and
+    EmbedderMismatchError for an incremental build with another embedder than the index's.
     """
+    say = on_message or (lambda _msg: None)
+    with build_lock(settings.index_dir, settings.build_lock_timeout, say):
+        return _build(settings, full, embedder, say, on_embed_start, on_progress)
+
+
+def _duplicate(name: str, text: str, seen: dict[str, str], report: BuildReport, say: Callable[[str], None]) -> bool:
+    """Skip a report whose text another report already has (the same report under two names)."""
+    first = same_text_as(name, text, seen)
+    if first:
+        report.skipped[name] = f"same text as {first}"
+        say(f"skipped {name}: same text as {first}")
+    return bool(first)
+
+
+def _build(settings: Settings, full: bool, embedder: Embedder | None, say: Callable[[str], None],
+           on_embed_start: Callable[[int], None] | None, on_progress: Callable[[int], None] | None) -> BuildReport:
+    """build_index's work, done while holding the build lock."""
     import faiss
 
     started = time.perf_counter()
-    say = on_message or (lambda _msg: None)
     index_dir = settings.index_dir
     spec = embedder.spec if embedder else settings.embedder
+    if not full:
+        _check_same_embedder(index_dir, spec, embedder)
     key = _settings_key(settings, spec)
     previous = None if full else _previous(index_dir, key)
     report = BuildReport(full=previous is None)
     old_docs, old_chunks, old_vectors = previous or ({}, {}, {})
 
-    overrides = load_overrides(settings.reports_dir)
-    files = report_files(settings.reports_dir)
+    overrides, problems = read_overrides(settings.reports_dir)
+    for problem in problems:
+        say(problem)
+    seen_texts: dict[str, str] = {}  # text fingerprint → the first report with that text
+    # Reports already indexed come first, so a new copy of one is the copy that is skipped.
+    files = sorted(report_files(settings.reports_dir), key=lambda p: p.name not in old_docs)
     documents: list[dict] = []
     per_file_chunks: dict[str, list[Chunk]] = {}
     per_file_vectors: dict[str, np.ndarray] = {}
@@ -208,16 +307,20 @@ def build_index(
         override = overrides.get(path.name, {})
         old = old_docs.get(path.name)
         if old and old["sha256"] == digest and old.get("override", {}) == override and path.name in old_vectors:
+            if _duplicate(path.name, old["text"], seen_texts, report, say):
+                continue
             documents.append(old)
             per_file_chunks[path.name] = old_chunks[path.name]
             per_file_vectors[path.name] = old_vectors[path.name]
             report.unchanged.append(path.name)
             continue
         try:
-            doc = load_document(path, overrides, sha256=digest)
+            doc = load_document(path, overrides, sha256=digest, settings=settings)
         except ReportError as exc:
             report.skipped[path.name] = str(exc)
             say(f"skipped {path.name}: {exc}")
+            continue
+        if _duplicate(path.name, doc.text, seen_texts, report, say):
             continue
         chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
         if not chunks:
@@ -259,7 +362,7 @@ def build_index(
 
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     builds = index_dir / "builds"
-    tmp = builds / f".tmp-{build_id}"
+    tmp = builds / f".tmp-{build_id}-{os.getpid()}"  # the pid says whose it is (see _tmp_in_use)
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         vindex = faiss.IndexFlatIP(all_vectors.shape[1])
@@ -268,6 +371,7 @@ def build_index(
         _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in all_chunks))
         _write_jsonl(tmp / "documents.jsonl", documents)
         _build_bm25([c.context() for c in all_chunks], settings.tokenizer).save(str(tmp / "bm25"))
+        files = _file_records(tmp)  # every file but the manifest, which holds the records
         manifest = {
             "format": FORMAT_VERSION,
             "settings": key,
@@ -283,6 +387,7 @@ def build_index(
             "versions": _versions(),
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 2),
+            "files": files,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         final = builds / build_id
@@ -293,14 +398,73 @@ def build_index(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    for old_build in builds.iterdir():
-        if old_build.name != build_id:
-            shutil.rmtree(old_build, ignore_errors=True)
+    _remove_old_builds(builds, keep=build_id)
     report.documents = manifest["reports"]
     report.chunks = len(all_chunks)
     report.build = build_id
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _remove_old_builds(builds: Path, keep: str) -> None:
+    """Delete every build but the live one. Only the lock holder calls this, so no other build is
+    being written; a .tmp- folder whose process is alive is spared all the same (a build run by
+    a version of this code without the lock). Readers that still use an old build have it in
+    memory; one caught loading it retries with the new build (load_index)."""
+    for folder in builds.iterdir():
+        if folder.name != keep and not _tmp_in_use(folder.name):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _tmp_in_use(name: str) -> bool:
+    """Whether a build folder is a .tmp-<id>-<pid> of another process that is still running."""
+    pid = name.rsplit("-", 1)[-1]
+    if not name.startswith(".tmp-") or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would end the process on Windows: spare the folder
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _file_records(build: Path) -> dict[str, dict]:
+    """Size and sha256 of every file of a build folder but its manifest, by relative path."""
+    return {p.relative_to(build).as_posix(): {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+            for p in sorted(build.rglob("*")) if p.is_file() and p.name != "manifest.json"}
+
+
+def _find_damage(build: Path, manifest: dict, hashes: bool = True) -> tuple[str, str] | None:
+    """(file, what is wrong) for the first file of a build that is missing, of another size than
+    its manifest records, or (with hashes) of other contents; None when all match. A manifest
+    without records (format 1) has nothing to check against."""
+    for name, record in manifest.get("files", {}).items():
+        path = build / name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return name, "missing"
+        if size < record["bytes"]:
+            return name, f"truncated: {size:,} of {record['bytes']:,} bytes"
+        if size != record["bytes"]:
+            return name, f"{size:,} bytes, {record['bytes']:,} when built"
+        if hashes and _sha256(path) != record["sha256"]:
+            return name, "contents changed since it was built: sha256 differs"
+    return None
 
 
 def _bm25s():
@@ -324,30 +488,75 @@ def _build_bm25(texts: list[str], tokenizer: str):
 
 
 def load_index(index_dir: Path) -> Index:
-    """Load the live build. NoIndexError if there is none, BrokenIndexError if it is damaged."""
-    import faiss
-
-    bm25s = _bm25s()
+    """Load the live build. NoIndexError if there is none, BrokenIndexError (naming the damaged
+    file) if it is damaged."""
     build = _current_build(index_dir)
     if build is None:
         raise NoIndexError(index_dir)
-    if not build.is_dir():
-        raise BrokenIndexError(index_dir, f"build folder {build.name} is missing")
     try:
-        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-        chunks = [Chunk(**row) for row in _read_jsonl(build / "chunks.jsonl")]
-        documents = {row["source"]: row for row in _read_jsonl(build / "documents.jsonl")}
-        vectors = faiss.read_index(str(build / "vectors.faiss"))
-        bm25 = bm25s.BM25.load(str(build / "bm25"))
-    except Exception as exc:  # any damaged file: say how to rebuild
-        raise BrokenIndexError(index_dir, f"{type(exc).__name__}: {exc}") from exc
+        return _load_build(index_dir, build)
+    except BrokenIndexError:
+        moved = _current_build(index_dir)
+        if moved is None or moved == build:
+            raise
+        # Another process swapped a new build in, and removed this one, while we were reading it.
+        return _load_build(index_dir, moved)
+
+
+def _load_build(index_dir: Path, build: Path) -> Index:
+    """One build folder, checked against its manifest's file records before it is parsed."""
+    import faiss
+
+    bm25s = _bm25s()
+    if not build.is_dir():
+        raise BrokenIndexError(index_dir, "build folder missing", file=f"builds/{build.name}/")
+    manifest = _read_part(index_dir, build, "manifest.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
+    size = sum(r["bytes"] for r in manifest.get("files", {}).values())
+    if damage := _find_damage(build, manifest, hashes=size <= HASH_AT_LOAD_MAX_BYTES):
+        raise BrokenIndexError(index_dir, damage[1], file=damage[0])
+    chunks = _read_part(index_dir, build, "chunks.jsonl", lambda p: [Chunk(**row) for row in _read_jsonl(p)])
+    documents = _read_part(index_dir, build, "documents.jsonl", lambda p: {r["source"]: r for r in _read_jsonl(p)})
+    vectors = _read_part(index_dir, build, "vectors.faiss", lambda p: faiss.read_index(str(p)))
+    bm25 = _read_part(index_dir, build, "bm25", lambda p: bm25s.BM25.load(str(p)))
     if vectors.ntotal != len(chunks) or manifest.get("chunks") != len(chunks):
-        raise BrokenIndexError(index_dir, f"{vectors.ntotal} vectors for {len(chunks)} chunks")
+        raise BrokenIndexError(index_dir, f"{vectors.ntotal} vectors for {len(chunks)} chunks", file="vectors.faiss")
+    if manifest.get("dimension", vectors.d) != vectors.d:
+        raise BrokenIndexError(index_dir, f"{vectors.d}-dimensional vectors, the manifest says {manifest['dimension']}",
+                               file="vectors.faiss")
     return Index(build, manifest, documents, chunks, vectors, bm25)
 
 
+def _read_part(index_dir: Path, build: Path, name: str, read: Callable[[Path], object]):
+    """One file (or folder) of a build, read by `read`; any failure names it, so the user learns
+    what is damaged rather than a parser's traceback."""
+    try:
+        return read(build / name)
+    except Exception as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc).splitlines() or [""])[0][:200]
+        raise BrokenIndexError(index_dir, f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__,
+                               file=name) from exc
+
+
+def _build_damage(build: Path) -> tuple[str, str] | None:
+    """(file, what is wrong) for a build checked in full (every file hashed), or None."""
+    if not build.is_dir():
+        return f"builds/{build.name}/", "build folder missing"
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return "manifest.json", f"unreadable: {type(exc).__name__}"
+    return _find_damage(build, manifest, hashes=True)
+
+
 def index_status(settings: Settings) -> str:
-    """"missing", "stale" (reports or settings differ from what was indexed) or "fresh"."""
+    """"missing", "broken: <file> (<what is wrong>) — run qa index --full" (every file checked
+    against its size and sha256 in the manifest), "stale" (reports or settings differ from what
+    was indexed) or "fresh"."""
+    build = _current_build(settings.index_dir)
+    if build is None:
+        return "missing"
+    if damage := _build_damage(build):
+        return f"broken: {damage[0]} ({damage[1]}) — run qa index --full"
     manifest = read_manifest(settings.index_dir)
     if manifest is None:
         return "missing"

@@ -51,7 +51,7 @@ def test_search_prints_cited_answer(indexed):
 
 
 def test_batch_jsonl_contract(indexed):
-    questions = "哪个区提出规上工业增加值增长16%？\n\nWhich district targets 16% industrial growth?\n萬州區2023年地區生產總值\n"
+    questions = "哪个区提出规上工业增加值增长16%？\nWhich district targets 16% industrial growth?\n萬州區2023年地區生產總值\n"
     result = run(["search", "--jsonl", "--k", "4"], indexed, stdin=questions)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -67,6 +67,20 @@ def test_batch_jsonl_contract(indexed):
     assert lines[0]["answer"]["district"] == "万州区" and lines[0]["answer"]["abstain"] is False
     assert all(h["district"] == "万州区" for h in lines[2]["hits"])
     assert "万州区" in result.stdout  # not \u-escaped
+
+
+def test_batch_line_n_answers_line_n(indexed):
+    """Lines that are not questions get an error object on their own line; the batch goes on."""
+    questions = ['{"question": 5}', "", "null", '{"question": null}', "{not json", '{"question": "万州区2023年地区生产总值"}',
+                 "[1, 2]", "万州区2023年地区生产总值"]
+    result = run(["search", "--jsonl"], indexed, stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == len(questions)
+    errors = [i for i, obj in enumerate(lines) if "error" in obj]
+    assert errors == [0, 1, 2, 3, 4, 6]
+    assert all(lines[i]["error"] for i in errors)
+    assert lines[5]["answer"] == lines[7]["answer"] and lines[5]["hits"]
 
 
 def test_json_and_district_filter(indexed):

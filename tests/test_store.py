@@ -68,13 +68,13 @@ def test_incremental_add_change_remove(settings, reports):
     assert build_index(settings).embedded == 0
 
 
-def test_changed_embedder_forces_full_rebuild(settings):
+def test_full_rebuild_switches_embedder(settings):
     build_index(settings)
 
     class Other(HashEmbedder):
         spec = "hash-other"
 
-    report = build_index(settings, embedder=Other(dim=64))
+    report = build_index(settings, embedder=Other(dim=64), full=True)  # incremental refuses (test_index_faults)
     assert report.full and report.embedded == report.chunks
     assert load_index(settings.index_dir).manifest["dimension"] == 64
 
