@@ -8,6 +8,7 @@ Env: QA_HOST, QA_PORT, QA_AUTH, and the QA_* settings of qa/config.py.
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import sys
 import time
@@ -84,24 +85,37 @@ class App:
 
 
 def build_ui(app: App) -> gr.Blocks:
-    def respond(message, history, districts, k, show_scores, last_question):
+    def respond(message, history, districts, k, show_scores, last_question, seen):
         history = list(history or [])
         message = (message or "").strip()
         if not message:
-            return "", history, last_question
+            return "", history, last_question, *live(seen)
         question = app.service.followup(message, last_question)
         try:
             answer = app.answer(question, int(k), districts)
             body = render_answer(answer, bool(show_scores), understood_as=question if question != message else None)
         except QAError as exc:
-            body = f"Error: {exc}"
-        history += [{"role": "user", "content": message}, {"role": "assistant", "content": body}]
-        return "", history, question
+            body = f"Error: {html.escape(str(exc))}"
+        # The question is shown as the user typed it: text, never HTML.
+        history += [{"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": body}]
+        return "", history, question, *live(seen)
+
+    def live(seen):
+        """The report list and district filter, updated only when another build was loaded since
+        this page last drew them (an upload in another session, a `qa index` on the server)."""
+        generation = app.service.generation
+        if seen == generation:
+            return gr.update(), gr.update(), seen
+        return app.reports_markdown(), gr.update(choices=app.searcher.districts), generation
+
+    def on_load():
+        app.service.refresh()
+        return live(None)
 
     def upload(files, progress=gr.Progress()):
         paths = [(Path(f), Path(getattr(f, "orig_name", None) or f).name) for f in (files or [])]
         status = app.add_reports(paths, progress)
-        return status, app.reports_markdown(), gr.update(choices=app.searcher.districts), None
+        return status, app.reports_markdown(), gr.update(choices=app.searcher.districts), None, app.service.generation
 
     def ask(question: str, k: int = 5, districts: list[str] | None = None) -> dict:
         """One question → the same JSON object as one line of `qa search --jsonl`."""
@@ -111,6 +125,7 @@ def build_ui(app: App) -> gr.Blocks:
         gr.Markdown("## 政府工作报告问答 · Government work report QA\n"
                     "Ask in Chinese or English; every answer is a quoted, cited sentence from a report.")
         last_question = gr.State(None)
+        seen = gr.State(None)  # the service generation this page's report list and filter show
         with gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Answers", height=640, elem_id="chat", buttons=["copy"])
@@ -127,8 +142,11 @@ def build_ui(app: App) -> gr.Blocks:
                     add = gr.Button("Add to index / 加入索引", elem_id="add-reports")
                     status = gr.Markdown(elem_id="upload-status")
                 reports = gr.Markdown(app.reports_markdown(), elem_id="reports")
-        box.submit(respond, [box, chat, districts, k, show_scores, last_question], [box, chat, last_question])
-        add.click(upload, [files], [status, reports, districts, files])
+        box.submit(respond, [box, chat, districts, k, show_scores, last_question, seen],
+                   [box, chat, last_question, reports, districts, seen])
+        add.click(upload, [files], [status, reports, districts, files, seen])
+        demo.load(on_load, None, [reports, districts, seen])
+        chat.clear(lambda: None, None, last_question)  # Clear forgets the follow-up memory too
         gr.api(ask, api_name="ask")
     return demo
 

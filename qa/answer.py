@@ -134,6 +134,8 @@ class Answer:
     start: int = 0
     end: int = 0
     similarity: float = 0.0  # cosine of the question and the answer sentence (0 when not embedded)
+    rank: int = 0  # the rank of the passage that holds the answer sentence
+    note: str = ""  # why the reports cannot answer, when the question names a place or year they do not cover
 
     def to_json(self) -> dict:
         """The batch contract of `qa search --jsonl` (and of the web app's `ask` endpoint)."""
@@ -155,6 +157,7 @@ class Answer:
                 for h in self.hits
             ],
             "answer": {"district": self.district, "sentence": self.sentence, "abstain": self.abstain},
+            "note": self.note,
         }
 
 
@@ -172,19 +175,33 @@ def _sentence_scores(hit: Hit, terms: list[ContentTerm], numbers: list[str]) -> 
     return out or [(0.0, 0, len(hit.text))]
 
 
-def uncovered(query: Query, hits: list[Hit], report_years: list[int]) -> str:
-    """Why the reports cannot answer, from the question alone: a place or a year they do not cover."""
+def uncovered(query: Query, hits: list[Hit], report_years: list[int], places=()) -> str:
+    """Why the reports cannot answer, from the question alone: a place or a year they do not cover,
+    in the question's language (shown to the user)."""
+    en = query.lang == "en"
     if query.foreign_places and not query.places:
-        return f"no indexed report is about {', '.join(query.foreign_places)}"
+        named = ", ".join(query.foreign_places) if en else "、".join(query.foreign_places)
+        indexed = _listed([p.english or p.name for p in places] if en else [p.name for p in places], en)
+        return (f"{named}: not among the indexed reports (indexed: {indexed})" if en else
+                f"没有关于{named}的报告（已索引：{indexed}）")
     if query.years and report_years:
         covered = {y for r in report_years for y in (r, r - 1)}
         if not any(y in covered for y in query.years):
-            return f"no indexed report covers {', '.join(map(str, query.years))}"
+            asked, span = "、".join(map(str, query.years)), f"{min(covered)}–{max(covered)}"
+            return (f"no indexed report covers {asked} (they cover {span})" if en else
+                    f"已索引的报告不涉及{asked}年（涉及{span}年）")
     if query.english_missing and 2 * len(query.english_missing) > query.english_content:
         return f"the reports never mention {', '.join(query.english_missing)}"
     if query.relative == "next":
-        return "the reports plan their own year, not the next"
+        return ("the reports plan their own year, not the next" if en else "报告只安排当年的工作，不涉及明年")
     return ""
+
+
+def _listed(names: list[str], en: bool, most: int = 12) -> str:
+    names = sorted(set(names))
+    more = len(names) - most
+    shown = (", " if en else "、").join(names[:most])
+    return shown + (f" and {more} more" if en else f"等{len(names)}个") if more > 0 else shown
 
 
 def _choose(query: Query, hits: list[Hit], terms: list[ContentTerm], searcher: Searcher | None):
@@ -228,7 +245,7 @@ def make_answer(query: Query, hits: list[Hit], searcher: Searcher | None = None)
         return answer
     answer.similarity = round(best[4], 4)
     years = sorted({h.year for h in hits if h.year}) if searcher is None else searcher.report_years(query)
-    why = uncovered(query, hits, years)
+    answer.note = why = uncovered(query, hits, years, places)
     top = max(hits[:ANSWER_FROM_TOP], key=lambda h: h.coverage)
     if not why and top.coverage < MIN_COVERAGE:
         why = f"too little of the question in the passages (coverage {top.coverage:.2f})"
@@ -239,6 +256,7 @@ def make_answer(query: Query, hits: list[Hit], searcher: Searcher | None = None)
     answer.district, answer.place, answer.sentence = hit.district, hit.place, hit.text[start:end]
     answer.source, answer.start, answer.end = hit.source, hit.start + start, hit.start + end
     answer.abstain = False
+    answer.rank = hit.rank
     answer.why = f"passage [{hit.rank}]"
     return answer
 

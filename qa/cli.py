@@ -87,6 +87,9 @@ def _print_answer(answer, show_scores: bool) -> None:
     bold, end = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("【", "】")
     if answer.abstain:
         print("The reports do not say." if answer.lang == "en" else "报告中没有找到答案。")
+        if answer.note:  # a place or year the reports do not cover: their passages are beside the point
+            print(answer.note)
+            return
         if answer.hits:
             print("Closest passages:" if answer.lang == "en" else "最接近的段落：")
     else:
@@ -116,6 +119,9 @@ def _batch_question(line: str) -> str:
 
 
 def cmd_search(args) -> int:
+    from .service import check_k
+
+    check_k(args.k, _settings(args))  # before the index and the model load
     service = _service(args)
     districts = _districts(args.district)
     unknown = [d for d in districts or [] if not service.searcher.place_keys([d])]
@@ -294,6 +300,23 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_facts(args) -> int:
+    from .facts import facts_csv, facts_for_index, facts_table
+
+    facts = facts_for_index(_settings(args).index_dir, on_message=lambda m: print(m, file=sys.stderr),
+                            indicator=args.indicator, kind=args.kind, year=args.year,
+                            places=_districts(args.place), measure=args.measure)
+    if args.json:
+        print(json.dumps([f.to_json() for f in facts], ensure_ascii=False, indent=2))
+    elif args.csv:
+        sys.stdout.write(facts_csv(facts))
+    elif facts:
+        print(facts_table(facts))
+    else:
+        print("no facts match", file=sys.stderr)
+    return 0
+
+
 def cmd_status(args) -> int:
     from .store import index_status, read_manifest
 
@@ -351,6 +374,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--systems", default="project,langchain,bm25")
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one system in this process
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("facts", parents=[common],
+                       help="the fact table: each figure by place, indicator, year, result or target")
+    p.add_argument("--indicator",
+                   help="a standard name, variant or English name (地区生产总值, GDP), or words of a phrase (5G基站)")
+    p.add_argument("--kind", choices=["target", "result"])
+    p.add_argument("--year", type=int)
+    p.add_argument("--place", action="append", help="only these places (repeat or comma-separate; 万州区, 万州, Wanzhou)")
+    p.add_argument("--measure", choices=["level", "growth", "share", "count", "rate"])
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="a JSON list of rows")
+    out.add_argument("--csv", action="store_true", help="CSV with the JSON row's columns")
+    p.set_defaults(func=cmd_facts)
 
     p = sub.add_parser("status", parents=[common], help="is the index missing, stale or fresh?")
     p.add_argument("--reports")

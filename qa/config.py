@@ -45,6 +45,11 @@ class Settings:
     # exact-figure weight 0.5–2 move these by at most 0.01.
     rrf_k: int = 100
     default_k: int = 5  # passages shown by the web chat unless the user asks for more
+    max_k: int = 50  # most passages one question may ask for (CLI, web chat, API)
+    # Longest question (QA_MAX_QUESTION_CHARS): longer ones are refused before the model sees
+    # them. Real questions are under 100 characters; a 40,000-character one once held the query
+    # encoder for 55 s while every other user waited.
+    max_question_chars: int = 500
     max_upload_mb: int = 20  # largest report file the web chat accepts, and largest .docx/.pdf `qa index` reads
     # Largest report text (QA_MAX_TEXT_MB): a .txt/.md/.html file over it is skipped before it is
     # read, and so is a .docx/.pdf whose extracted text is over it. Government reports are
@@ -74,5 +79,6 @@ def load_settings() -> Settings:
         expand_dense=_env("QA_EXPAND_DENSE", "1") not in ("0", "false", "no"),
         max_upload_mb=int(_env("QA_MAX_UPLOAD_MB", str(base.max_upload_mb))),
         max_text_mb=float(_env("QA_MAX_TEXT_MB", str(base.max_text_mb))),
+        max_question_chars=int(_env("QA_MAX_QUESTION_CHARS", str(base.max_question_chars))),
         build_lock_timeout=float(_env("QA_BUILD_LOCK_TIMEOUT", str(base.build_lock_timeout))),
     )

@@ -127,7 +127,7 @@ def run_eval(searcher: Searcher, items: list[Item], k: int = 10, retriever: str 
                 top_coverage=max((h.coverage for h in hits[:3]), default=0.0),
                 similarity=answer.similarity,
                 answer_right=right,
-                uncovered=answer.abstain and answer.why.startswith(("no indexed", "the reports")),
+                uncovered=answer.abstain and bool(answer.note),
             )
         )
     return report

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 
 from .answer import Answer
 from .search import Hit
@@ -48,14 +49,14 @@ def _highlighted(hit: Hit) -> str:
     return f"{before}<mark>{sentence}</mark>{after}"
 
 
-def render_citation(hit: Hit, lang: str, show_scores: bool) -> str:
+def render_citation(hit: Hit, lang: str, show_scores: bool, anchor: str = "cite") -> str:
     text = labels(lang)
     score = (
         f'<div class="qa-score">{text["score"]} {hit.score:.4f} · dense {hit.dense:.3f} · bm25 {hit.keyword:.2f} · '
         f'coverage {hit.coverage:.2f}</div>' if show_scores else ""
     )
     return (
-        f'<li class="qa-cite" id="cite-{hit.rank}">'
+        f'<li class="qa-cite" id="{anchor}-{hit.rank}">'
         f'<div class="qa-cite-head">[{hit.rank}] <strong>{html.escape(hit.district)}</strong> · 《{html.escape(hit.title)}》'
         f' · {html.escape(hit.section or "—")} <span class="qa-src">{html.escape(hit.source)}:{hit.start}-{hit.end}</span></div>'
         f'<blockquote class="qa-sentence"><mark>{bold_figures(html.escape(hit.sentence))}</mark></blockquote>'
@@ -69,15 +70,19 @@ def render_answer(answer: Answer, show_scores: bool = False, understood_as: str 
     parts = ['<div class="qa-answer">']
     if understood_as:
         parts.append(f'<p class="qa-understood">{text["understood"]}: {html.escape(understood_as)}</p>')
-    citations = "".join(render_citation(h, answer.lang, show_scores) for h in answer.hits)
+    # Anchors unique per answer: [1] of the second answer must not jump to the first one's source.
+    anchor = f"cite-{uuid.uuid4().hex[:8]}"
+    citations = "".join(render_citation(h, answer.lang, show_scores, anchor) for h in answer.hits)
     if answer.abstain:
         parts.append(f'<p class="qa-direct qa-none">{text["none"]}</p>')
-        if citations:
+        if answer.note:  # a place or year the reports do not cover: their passages are beside the point
+            parts.append(f'<p class="qa-note">{html.escape(answer.note)}</p>')
+        elif citations:
             parts.append(f'<details class="qa-closest"><summary>{text["closest"]}</summary><ol>{citations}</ol></details>')
     else:
         parts.append(
             f'<p class="qa-direct"><strong>{html.escape(answer.district or "")}</strong> — '
-            f'{bold_figures(html.escape(answer.sentence or ""))} <a href="#cite-1">[1]</a></p>'
+            f'{bold_figures(html.escape(answer.sentence or ""))} <a href="#{anchor}-{answer.rank or 1}">[{answer.rank or 1}]</a></p>'
         )
         parts.append(f'<ol class="qa-citations">{citations}</ol>')
     parts.append("</div>")

@@ -9,6 +9,7 @@ the fused candidates and returns them reordered.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -97,6 +98,8 @@ class Searcher:
         self._chunk_year = np.array([c.year for c in index.chunks])
         self._chunk_half = np.array([c.half for c in index.chunks])
         self._occurs: dict[str, int] = {}
+        # Questions run in parallel threads: the caches and the model are used one thread at a time.
+        self._model_lock = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -116,9 +119,10 @@ class Searcher:
 
     def occurs(self, chinese: str) -> int:
         """In how many passages a Chinese string occurs (for choosing dictionary translations)."""
-        if chinese not in self._occurs:  # "" counts every passage: translate.py uses it as the total
-            self._occurs[chinese] = sum(1 for c in self.index.chunks if chinese in c.text)
-        return self._occurs[chinese]
+        count = self._occurs.get(chinese)
+        if count is None:  # "" counts every passage: translate.py uses it as the total
+            count = self._occurs[chinese] = sum(1 for c in self.index.chunks if chinese in c.text)
+        return count
 
     def report_years(self, query: Query, places: list[str] | None = None) -> list[int]:
         """Years of the reports a question is about (all reports when it names no place)."""
@@ -144,23 +148,26 @@ class Searcher:
         """The question's embedding (1 × dim). English questions also carry their Chinese report
         terms, which the passages share."""
         text = query.keyword_text if self.settings.expand_dense else query.text
-        if text not in self._query_vectors:
-            self._query_vectors[text] = self.embedder.encode_query([text])
-            _trim(self._query_vectors, 64)
-        return self._query_vectors[text]
+        with self._model_lock:
+            if text not in self._query_vectors:
+                self._query_vectors[text] = self.embedder.encode_query([text])
+                _trim(self._query_vectors, 64)
+            return self._query_vectors[text]
 
     def similarities(self, query: Query, texts: list[str]) -> np.ndarray:
         """Cosine of the question and each text (the sentences of the top passages, which
         answer.py chooses among); sentence vectors are cached, a sentence is embedded once."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vectors]
-        if missing:
-            for text, vector in zip(missing, self.embedder.encode_document(missing)):
-                self._sentence_vectors[text] = vector
-            _trim(self._sentence_vectors, SENTENCE_CACHE)
         if not texts:
             return np.zeros(0, dtype=np.float32)
-        matrix = np.stack([self._sentence_vectors[t] for t in texts])
-        return matrix @ self.query_vector(query)[0]
+        vector = self.query_vector(query)[0]
+        with self._model_lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vectors]
+            if missing:
+                for text, row in zip(missing, self.embedder.encode_document(missing)):
+                    self._sentence_vectors[text] = row
+            matrix = np.stack([self._sentence_vectors[t] for t in texts])
+            _trim(self._sentence_vectors, SENTENCE_CACHE)
+        return matrix @ vector
 
     def dense_scores(self, query: Query) -> np.ndarray:
         vector = self.query_vector(query)

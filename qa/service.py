@@ -168,32 +168,57 @@ class Service:
         return self.searcher.analyze(question)
 
     def ask(self, question: str, k: int = 5, places: list[str] | None = None, retriever: str = "hybrid") -> Answer:
-        """The whole way from a question to a cited answer: analyse, retrieve, decide."""
-        question = (question or "").strip()
-        if not question:
-            raise QAError("The question is empty.")
+        """The whole way from a question to a cited answer: analyse, retrieve, decide. Questions
+        run in parallel (the searcher is read-only; only the model is used one at a time), and a
+        question over the length limit is refused before anything expensive runs."""
+        question = check_question(question, self.settings)
+        k = check_k(k, self.settings)
         self.refresh()
-        if places:
-            unknown = [p for p in places if not self.searcher.place_keys([p])]
-            if unknown:
-                raise QAError(f"Unknown place {', '.join(unknown)}; indexed: {', '.join(self.districts)}")
-        with self._lock:
+        with self._lock:  # only to take the current searcher: a swap never meets a half-read one
             searcher = self.searcher
-            _check_dimension(searcher)
-            try:
-                query = searcher.analyze(question)
-                hits = searcher.search_query(query, k=k, places=places or None, retriever=retriever)
-                return make_answer(query, hits, searcher)
-            except QAError:
-                raise
-            except Exception as exc:  # a bare AssertionError from faiss once reached the web API as {"error": ""}
-                log.exception("search failed for %r", question)
-                detail = (str(exc).splitlines() or [""])[0][:200]
-                raise QAError(f"Search failed ({type(exc).__name__}{': ' + detail if detail else ''}); if the index is "
-                              f"damaged, rebuild it: qa index --full") from exc
+        if places:
+            unknown = [p for p in places if not searcher.place_keys([p])]
+            if unknown:
+                raise QAError(f"Unknown place {', '.join(unknown)}; indexed: {', '.join(searcher.districts)}")
+        _check_dimension(searcher)
+        try:
+            query = searcher.analyze(question)
+            hits = searcher.search_query(query, k=k, places=places or None, retriever=retriever)
+            return make_answer(query, hits, searcher)
+        except QAError:
+            raise
+        except Exception as exc:  # a bare AssertionError from faiss once reached the web API as {"error": ""}
+            log.exception("search failed for %r", question[:200])
+            detail = (str(exc).splitlines() or [""])[0][:200]
+            raise QAError(f"Search failed ({type(exc).__name__}{': ' + detail if detail else ''}); if the index is "
+                          f"damaged, rebuild it: qa index --full") from exc
 
     def followup(self, message: str, previous: str | None) -> str:
         return resolve_followup(message, previous, self.places)
+
+
+def check_question(question, settings: Settings) -> str:
+    """The question, stripped; empty or over the length limit is refused in one line."""
+    if not isinstance(question, str):
+        raise QAError("The question must be text.")
+    question = question.strip()
+    if not question:
+        raise QAError("The question is empty.")
+    if len(question) > settings.max_question_chars:
+        raise QAError(f"The question is too long ({len(question):,} characters; the limit is "
+                      f"{settings.max_question_chars}). Ask about one thing at a time.")
+    return question
+
+
+def check_k(k, settings: Settings) -> int:
+    """The number of passages, 1 to settings.max_k."""
+    try:
+        value = int(k)
+    except (TypeError, ValueError):
+        raise QAError(f"k must be a whole number from 1 to {settings.max_k}, not {k!r}.") from None
+    if not 1 <= value <= settings.max_k or value != k:
+        raise QAError(f"k must be a whole number from 1 to {settings.max_k}, not {k!r}.")
+    return value
 
 
 def _check_dimension(searcher: Searcher) -> None:

@@ -84,8 +84,45 @@ def test_ask_endpoint_with_gradio_client(server):
 
     client = Client(server, verbose=False)
     result = client.predict("哪个区提出规上工业增加值增长16%？", 3, ["万州区"], api_name="/ask")
-    assert set(result) == {"question", "hits", "answer"}
+    assert set(result) == {"question", "hits", "answer", "note"}
     assert result["answer"]["district"] == "万州区" and result["answer"]["abstain"] is False
     assert len(result["hits"]) == 3 and {h["district"] for h in result["hits"]} == {"万州区"}
     for hit in result["hits"]:
         assert {"rank", "district", "source", "section", "text", "start", "end", "score"} <= set(hit)
+
+
+def test_the_question_is_shown_as_text_not_html(page):
+    ask(page, "<b>粗体</b><img src=x> 万州区2023年地区生产总值是多少？")
+    user = page.locator("#chat .message.user, #chat [data-testid='user']").last
+    assert "<b>粗体</b>" in user.inner_text()
+    assert page.locator("#chat b", has_text="粗体").count() == 0 and page.locator("#chat img[src=x]").count() == 0
+
+
+def test_a_build_made_elsewhere_reaches_new_and_open_pages(server, page, settings):
+    """A `qa index` run beside the app (here: build_index in this process) shows up in the report
+    list and the district filter of a page already open (after its next question) and of a new one."""
+    (settings.reports_dir / "潼南区2024.txt").write_text(
+        "2024年重庆市潼南区政府工作报告\n各位代表：\n一、2023年工作回顾\n地区生产总值增长6.1%。\n"
+        "二、2024年工作安排\n全区规上工业增加值增长13.5%。\n", encoding="utf-8")
+    build_index(settings)
+    ask(page, "潼南区2024年规上工业增加值增长多少？")
+    page.wait_for_function("document.querySelector('#reports').innerText.includes('潼南区')", timeout=30_000)
+    assert "潼南区" in page.locator("#districts").inner_text()
+    fresh = page.context.browser.new_page()
+    fresh.goto(server)
+    fresh.wait_for_function("document.querySelector('#reports') && "
+                            "document.querySelector('#reports').innerText.includes('潼南区')", timeout=30_000)
+    assert "潼南区" in fresh.locator("#districts").inner_text()
+
+
+def test_ask_endpoint_bounds_k_and_names_unknown_places(server):
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    for k in (-1, 0, 51, 10**9):
+        with pytest.raises(Exception, match="k must be"):
+            client.predict("万州区2023年地区生产总值", k, [], api_name="/ask")
+    with pytest.raises(Exception, match="Unknown place"):
+        client.predict("地区生产总值", 3, ["火星区"], api_name="/ask")
+    result = client.predict("浦东新区2023年GDP是多少？", 3, [], api_name="/ask")
+    assert result["answer"]["abstain"] is True and "浦东新区" in result["note"] and "万州区" in result["note"]
