@@ -41,6 +41,14 @@ CSS = """
 .qa-score { color: #888; font-size: .8em; }
 mark { background: #fff3a8; }
 .qa-citations, .qa-closest ol { list-style: none; padding-left: 0; }
+.qa-notice, .qa-note { color: #8a5a00; font-size: .9em; }
+.qa-table table { border-collapse: collapse; width: 100%; font-size: .9em; }
+.qa-table td, .qa-table th { border-bottom: 1px solid #ddd; padding: .2em .4em; text-align: left; vertical-align: top; }
+.qa-table td:not(.qa-cell-cite), .qa-table th { white-space: nowrap; }
+.qa-cell-cite { font-size: .9em; }
+.qa-bar { background: #4a90d9; height: .5em; margin-top: .2em; min-width: 2px; }
+.qa-missing td { color: #999; }
+.qa-table-what { color: #666; font-size: .85em; margin: 0; }
 """
 
 

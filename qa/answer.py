@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from .clean import split_sentences
+from .compare import Comparison, compare
 from .query import Query, glossary_terms, without_places
 from .search import Hit, Searcher
 from .tokens import numbers_in
@@ -136,6 +137,9 @@ class Answer:
     similarity: float = 0.0  # cosine of the question and the answer sentence (0 when not embedded)
     rank: int = 0  # the rank of the passage that holds the answer sentence
     note: str = ""  # why the reports cannot answer, when the question names a place or year they do not cover
+    notice: str = ""  # e.g. the district filter was set aside because the question names another place
+    table: list[dict] = field(default_factory=list)  # comparison rows (qa/compare.py), one per place
+    comparison: Comparison | None = None
 
     def to_json(self) -> dict:
         """The batch contract of `qa search --jsonl` (and of the web app's `ask` endpoint)."""
@@ -158,6 +162,7 @@ class Answer:
             ],
             "answer": {"district": self.district, "sentence": self.sentence, "abstain": self.abstain},
             "note": self.note,
+            "table": self.table,
         }
 
 
@@ -233,8 +238,14 @@ def _choose(query: Query, hits: list[Hit], terms: list[ContentTerm], searcher: S
     return best
 
 
-def make_answer(query: Query, hits: list[Hit], searcher: Searcher | None = None) -> Answer:
+def make_answer(query: Query, hits: list[Hit], searcher: Searcher | None = None, only: list[str] | None = None
+                ) -> Answer:
+    """The cited answer: the sentence that answers (or a refusal) and, for a question comparing
+    places, the table of their figures. `only`: place keys a filter restricts the question to."""
     answer = Answer(question=query.original, hits=hits, lang=query.lang)
+    if searcher is not None:
+        answer.comparison = compare(query, searcher.places, searcher.index.facts_path, only)
+        answer.table = answer.comparison.rows if answer.comparison else []
     places = searcher.places if searcher else []
     terms = content_terms(query, places)
     best = _choose(query, hits, terms, searcher)
@@ -266,5 +277,5 @@ def ask(searcher: Searcher, question: str, k: int = 5, districts: list[str] | No
     """The whole way from a question to a cited answer: analyse, retrieve, decide."""
     query = searcher.analyze(question)
     hits = searcher.search_query(query, k=k, places=districts or None, retriever=retriever)
-    return make_answer(query, hits, searcher)
+    return make_answer(query, hits, searcher, searcher.place_keys(districts) if districts else None)
 

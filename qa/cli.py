@@ -83,8 +83,25 @@ def _service(args):
     return Service(_settings(args))
 
 
+def _print_table(answer) -> None:
+    from .render import format_value, table_summary
+
+    print(table_summary(answer))
+    for row in answer.comparison.rows:
+        if row["value"] is None:
+            print(f"  {row['place']}  —  not stated")
+        else:
+            print(f"  {row['place']}  {format_value(row)}  {row['kind']} {row['year']}  "
+                  f"{row['source']}:{row['start']}-{row['end']}  {row['sentence'][:60]}")
+    print()
+
+
 def _print_answer(answer, show_scores: bool) -> None:
     bold, end = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("【", "】")
+    if answer.notice:
+        print(answer.notice)
+    if answer.comparison is not None:
+        _print_table(answer)
     if answer.abstain:
         print("The reports do not say." if answer.lang == "en" else "报告中没有找到答案。")
         if answer.note:  # a place or year the reports do not cover: their passages are beside the point
@@ -303,7 +320,7 @@ def cmd_bench(args) -> int:
 def cmd_facts(args) -> int:
     from .facts import facts_csv, facts_for_index, facts_table
 
-    facts = facts_for_index(_settings(args).index_dir, on_message=lambda m: print(m, file=sys.stderr),
+    facts = facts_for_index(_settings(args).index_dir,
                             indicator=args.indicator, kind=args.kind, year=args.year,
                             places=_districts(args.place), measure=args.measure)
     if args.json:

@@ -9,6 +9,8 @@ import re
 import uuid
 
 from .answer import Answer
+from .compare import leader
+from .indicators import english_name
 from .search import Hit
 
 LABELS = {
@@ -20,6 +22,9 @@ LABELS = {
         "understood": "按上文理解为",
         "reports": "已索引的报告",
         "chunks": "段",
+        "not_stated": "报告未提及",
+        "place": "地区", "value": "数值", "kind": "类型", "source": "出处",
+        "target": "目标", "result": "完成", "growth": "增速", "level": "总量", "share": "占比", "count": "数量", "rate": "比率",
     },
     "en": {
         "none": "The reports do not say.",
@@ -29,6 +34,8 @@ LABELS = {
         "understood": "Understood as",
         "reports": "Indexed reports",
         "chunks": "passages",
+        "not_stated": "not stated in its report",
+        "place": "Place", "value": "Value", "kind": "Kind", "source": "Source",
     },
 }
 _FIGURE = re.compile(r"\d+(?:\.\d+)?(?:%|‰|亿元|万元|万人次|万人|万户|万吨|万亩|亿|万|元|个|家|天|户|人次|人|公里|亩|所|座|项)?")
@@ -65,11 +72,70 @@ def render_citation(hit: Hit, lang: str, show_scores: bool, anchor: str = "cite"
     )
 
 
+def format_value(row: dict) -> str:
+    if row["value"] is None:
+        return ""
+    value = f"{row['value']:g}{row['unit']}"
+    return value + (f" {row['qualifier']}" if row["qualifier"] else "")
+
+
+def render_table(answer: Answer) -> str:
+    """The comparison table: one row per place, its value with a bar, kind and year, and the
+    report sentence that states it (cited); places whose report does not state it say so."""
+    table, text = answer.comparison, labels(answer.lang)
+    en = answer.lang == "en"
+    stated = table.stated()
+    units = {r["unit"] for r in stated}
+    top = max((abs(r["value"]) for r in stated), default=0) if len(units) == 1 else 0
+    name = (english_name(table.indicator) if en else table.indicator)
+    what = " · ".join(filter(None, [name, table.measure and text.get(table.measure, table.measure),
+                                     table.kind and text.get(table.kind, table.kind), table.year and str(table.year)]))
+    rows = []
+    for row in table.rows:
+        if row["value"] is None:
+            rows.append(f'<tr class="qa-missing"><td>{html.escape(row["place"])}</td><td colspan="3">{text["not_stated"]}</td></tr>')
+            continue
+        width = int(100 * abs(row["value"]) / top) if top else 0
+        bar = f'<div class="qa-bar" style="width:{width}%"></div>' if top else ""
+        kind = text.get(row["kind"], row["kind"])
+        rows.append(
+            f'<tr><td>{html.escape(row["place"])}</td><td class="qa-value"><b>{html.escape(format_value(row))}</b>{bar}</td>'
+            f'<td>{html.escape(kind)} {row["year"]}</td>'
+            f'<td class="qa-cell-cite">“{html.escape(row["sentence"][:120])}” '
+            f'<span class="qa-src">{html.escape(row["source"])}:{row["start"]}-{row["end"]}</span></td></tr>')
+    return (f'<div class="qa-table"><p class="qa-table-what">{html.escape(what)}</p>'
+            f'<table><thead><tr><th>{text["place"]}</th><th>{text["value"]}</th><th>{text["kind"]}</th>'
+            f'<th>{text["source"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def table_summary(answer: Answer) -> str:
+    """One line over the table: which places state the asked figure, or which is higher."""
+    table, en = answer.comparison, answer.lang == "en"
+    stated, missing = table.stated(), [r["place"] for r in table.rows if r["value"] is None]
+    join = ", " if en else "、"
+    if table.matches:
+        line = (f"{len(table.matches)} of {len(table.rows)} state it: {join.join(table.matches)}" if en else
+                f"{len(table.rows)}个中有{len(table.matches)}个：{join.join(table.matches)}")
+    elif (best := leader(table)) is not None:
+        line = (f"{'Highest' if table.order == 'higher' else 'Lowest'}: {best['place']} ({format_value(best)})" if en else
+                f"{'最高' if table.order == 'higher' else '最低'}：{best['place']}（{format_value(best)}）")
+    else:
+        line = f"{len(stated)} of {len(table.rows)} state it" if en else f"{len(table.rows)}个中{len(stated)}个有此数据"
+    if missing:
+        line += f"; not stated: {join.join(missing)}" if en else f"；未提及：{join.join(missing)}"
+    return line
+
+
 def render_answer(answer: Answer, show_scores: bool = False, understood_as: str | None = None) -> str:
     text = labels(answer.lang)
     parts = ['<div class="qa-answer">']
     if understood_as:
         parts.append(f'<p class="qa-understood">{text["understood"]}: {html.escape(understood_as)}</p>')
+    if answer.notice:
+        parts.append(f'<p class="qa-notice">{html.escape(answer.notice)}</p>')
+    if answer.comparison is not None:
+        parts.append(f'<p class="qa-direct qa-table-summary">{html.escape(table_summary(answer))}</p>')
+        parts.append(render_table(answer))
     # Anchors unique per answer: [1] of the second answer must not jump to the first one's source.
     anchor = f"cite-{uuid.uuid4().hex[:8]}"
     citations = "".join(render_citation(h, answer.lang, show_scores, anchor) for h in answer.hits)

@@ -39,6 +39,7 @@ import numpy as np
 from .chunk import Chunk, chunk_document
 from .config import Settings
 from .embed import Embedder, get_embedder
+from .facts import FACTS_FILE, is_current, write_facts
 from .errors import BrokenIndexError, EmbedderMismatchError, IndexBusyError, NoIndexError, QAError, ReportError
 from .ingest import file_hash, load_document, read_overrides, report_files, same_text_as
 from .tokens import tokenize
@@ -86,6 +87,11 @@ class Index:
     @property
     def tokenizer(self) -> str:
         return self.manifest["tokenizer"]
+
+    @property
+    def facts_path(self) -> Path:
+        """The build's fact table (SQLite, qa/facts.py)."""
+        return self.path / FACTS_FILE
 
     @property
     def districts(self) -> list[str]:
@@ -335,7 +341,10 @@ def _build(settings: Settings, full: bool, embedder: Embedder | None, say: Calla
 
     if not documents:
         raise QAError(f"No readable reports in {settings.reports_dir}/ — nothing indexed; the previous index is unchanged.")
-    if not report.modified and not report.full and _current_build(index_dir) is not None:
+    live = _current_build(index_dir)
+    # Unchanged reports still get a new build when the fact table was made by an older extractor.
+    facts_current = live is not None and is_current(live / FACTS_FILE)
+    if not report.modified and not report.full and live is not None and facts_current:
         report.documents = [_without_text(d) for d in documents]
         report.chunks = sum(len(c) for c in per_file_chunks.values())
         report.build = _current_build(index_dir).name
@@ -371,6 +380,9 @@ def _build(settings: Settings, full: bool, embedder: Embedder | None, say: Calla
         _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in all_chunks))
         _write_jsonl(tmp / "documents.jsonl", documents)
         _build_bm25([c.context() for c in all_chunks], settings.tokenizer).save(str(tmp / "bm25"))
+        facts = write_facts(tmp / FACTS_FILE, documents, per_file_chunks,
+                            previous_db=live / FACTS_FILE if live is not None and not report.full else None)
+        say(f"fact table: {facts.rows} figures ({len(facts.extracted)} reports read, {len(facts.kept)} kept)")
         files = _file_records(tmp)  # every file but the manifest, which holds the records
         manifest = {
             "format": FORMAT_VERSION,

@@ -78,7 +78,7 @@ def ask(page, question: str):
     box.press("Enter")
     page.wait_for_function(f"document.querySelectorAll('#chat .qa-answer').length > {before}", timeout=60_000)
     answer = answers.nth(before)
-    answer.locator(".qa-direct").wait_for(state="visible")
+    answer.locator(".qa-direct").first.wait_for(state="visible")
     seconds = time.perf_counter() - started
     # Bring the answer's first line into view inside the chat's own scrolling box.
     answer.evaluate("""e => { e.scrollIntoView({block: 'start'});

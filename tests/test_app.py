@@ -53,7 +53,7 @@ def test_nothing_relevant_says_so(app):
 def test_district_filter_and_ask_json(app):
     answer = app.answer("地区生产总值", k=4, districts=["璧山区"])
     data = answer.to_json()
-    assert set(data) == {"question", "hits", "answer", "note"} and {h["district"] for h in data["hits"]} == {"璧山区"}
+    assert set(data) == {"question", "hits", "answer", "note", "table"} and {h["district"] for h in data["hits"]} == {"璧山区"}
 
 
 def test_safe_names_and_upload_validation(tmp_path, settings):

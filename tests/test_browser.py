@@ -84,7 +84,7 @@ def test_ask_endpoint_with_gradio_client(server):
 
     client = Client(server, verbose=False)
     result = client.predict("哪个区提出规上工业增加值增长16%？", 3, ["万州区"], api_name="/ask")
-    assert set(result) == {"question", "hits", "answer", "note"}
+    assert set(result) == {"question", "hits", "answer", "note", "table"}
     assert result["answer"]["district"] == "万州区" and result["answer"]["abstain"] is False
     assert len(result["hits"]) == 3 and {h["district"] for h in result["hits"]} == {"万州区"}
     for hit in result["hits"]:
@@ -126,3 +126,20 @@ def test_ask_endpoint_bounds_k_and_names_unknown_places(server):
         client.predict("地区生产总值", 3, ["火星区"], api_name="/ask")
     result = client.predict("浦东新区2023年GDP是多少？", 3, [], api_name="/ask")
     assert result["answer"]["abstain"] is True and "浦东新区" in result["note"] and "万州区" in result["note"]
+
+
+@pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
+def test_comparison_table_and_chart_at_desktop_and_phone_width(server, width, height):
+    with browser_page(server, width=width, height=height) as page:
+        answer, _ = ask(page, "各区2024年规上工业增加值增长目标分别是多少？")
+        table = answer.locator(".qa-table table")
+        assert table.is_visible()
+        rows = table.locator("tbody tr")
+        assert rows.count() == 4  # every indexed place, none skipped
+        assert "16%" in table.inner_text() and "万州区" in table.inner_text()
+        bars = answer.locator(".qa-bar")
+        assert bars.count() >= 2 and bars.first.bounding_box()["width"] > 0  # the chart is drawn
+        assert answer.locator(".qa-missing").count() >= 1  # a place whose report does not state it
+        box = table.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1  # fits the screen
+        page.screenshot(path=str(ARTIFACTS / f"comparison-{width}.png"))

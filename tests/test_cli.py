@@ -57,7 +57,7 @@ def test_batch_jsonl_contract(indexed):
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 3
     for obj in lines:
-        assert set(obj) == {"question", "hits", "answer", "note"}
+        assert set(obj) == {"question", "hits", "answer", "note", "table"}
         assert set(obj["answer"]) == {"district", "sentence", "abstain"}
         assert 1 <= len(obj["hits"]) <= 4
         for rank, hit in enumerate(obj["hits"], start=1):
