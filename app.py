@@ -41,6 +41,9 @@ CSS = """
 .qa-score { color: #888; font-size: .8em; }
 mark { background: #fff3a8; }
 .qa-citations, .qa-closest ol { list-style: none; padding-left: 0; }
+.qa-copy { font-size: .75em; padding: 0 .4em; border: 1px solid #ccc; border-radius: 3px; background: #f7f7f7; cursor: pointer; }
+.qa-plain { display: none; }
+.qa-weak { border-left-color: #ddd; color: #555; }
 .qa-notice, .qa-note { color: #8a5a00; font-size: .9em; }
 .qa-table table { border-collapse: collapse; width: 100%; font-size: .9em; }
 .qa-table td, .qa-table th { border-bottom: 1px solid #ddd; padding: .2em .4em; text-align: left; vertical-align: top; }
@@ -50,6 +53,20 @@ mark { background: #fff3a8; }
 .qa-missing td { color: #999; }
 .qa-table-what { color: #666; font-size: .85em; margin: 0; }
 """
+
+
+# After an answer: bring its first line into view (not the end of its last citation).
+SCROLL_TO_ANSWER = """() => { const all = document.querySelectorAll('#chat .qa-answer');
+    if (all.length) all[all.length - 1].scrollIntoView({block: 'start', behavior: 'smooth'}); }"""
+# The answers' Copy buttons copy their plain-text citation (.qa-plain), not the page's HTML.
+COPY_SCRIPT = """<script>
+document.addEventListener('click', e => {
+  const b = e.target.closest && e.target.closest('.qa-copy');
+  if (!b) return;
+  const plain = b.parentElement.querySelector('.qa-plain');
+  navigator.clipboard.writeText(plain ? plain.textContent : '').then(() => { b.textContent = '✓'; });
+});
+</script>"""
 
 
 class App:
@@ -136,10 +153,12 @@ def build_ui(app: App) -> gr.Blocks:
         seen = gr.State(None)  # the service generation this page's report list and filter show
         with gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Answers", height=640, elem_id="chat", buttons=["copy"])
+                # No built-in copy button (it copies the HTML); each answer has its own plain-text Copy.
+                # Its height follows the screen, so on a phone the question box stays in view.
+                chat = gr.Chatbot(show_label=False, height="62vh", elem_id="chat", buttons=[], autoscroll=False)
                 box = gr.Textbox(placeholder="例如：哪个区提出规上工业增加值增长16%？ / Which district targets 16% industrial growth?",
                                  show_label=False, elem_id="question", submit_btn=True)
-                gr.Examples(EXAMPLES, inputs=box, label="Examples")
+                examples = gr.Examples(EXAMPLES, inputs=box, label="Examples")
             with gr.Column(scale=1):
                 districts = gr.CheckboxGroup(app.searcher.districts, label="Districts / 区县", elem_id="districts")
                 k = gr.Slider(1, 10, value=app.settings.default_k, step=1, label="Passages / 段落数")
@@ -150,8 +169,10 @@ def build_ui(app: App) -> gr.Blocks:
                     add = gr.Button("Add to index / 加入索引", elem_id="add-reports")
                     status = gr.Markdown(elem_id="upload-status")
                 reports = gr.Markdown(app.reports_markdown(), elem_id="reports")
-        box.submit(respond, [box, chat, districts, k, show_scores, last_question, seen],
-                   [box, chat, last_question, reports, districts, seen])
+        asking = ([box, chat, districts, k, show_scores, last_question, seen],
+                  [box, chat, last_question, reports, districts, seen])
+        box.submit(respond, *asking).then(None, None, None, js=SCROLL_TO_ANSWER)
+        examples.load_input_event.then(respond, *asking).then(None, None, None, js=SCROLL_TO_ANSWER)  # sent on click
         add.click(upload, [files], [status, reports, districts, files, seen])
         demo.load(on_load, None, [reports, districts, seen])
         chat.clear(lambda: None, None, last_question)  # Clear forgets the follow-up memory too
@@ -183,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         auth = (user, password)
     build_ui(app).queue(default_concurrency_limit=4).launch(
-        server_name=args.host, server_port=args.port, auth=auth, css=CSS, show_error=True
+        server_name=args.host, server_port=args.port, auth=auth, css=CSS, head=COPY_SCRIPT, show_error=True
     )
     return 0
 

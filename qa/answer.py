@@ -140,6 +140,14 @@ class Answer:
     notice: str = ""  # e.g. the district filter was set aside because the question names another place
     table: list[dict] = field(default_factory=list)  # comparison rows (qa/compare.py), one per place
     comparison: Comparison | None = None
+    # The figure of the answer sentence the question asks for (sentence offsets), what it is a
+    # figure of, and whether it is a result of the review year or a target of the plan year.
+    figure: tuple[int, int] | None = None
+    phrase: str = ""
+    kind: str = ""  # "result" | "target"
+    year: int = 0
+    place_english: str = ""
+    numbers: list[str] = field(default_factory=list)  # figures the question names (16%), bold wherever quoted
 
     def to_json(self) -> dict:
         """The batch contract of `qa search --jsonl` (and of the web app's `ask` endpoint)."""
@@ -242,7 +250,7 @@ def make_answer(query: Query, hits: list[Hit], searcher: Searcher | None = None,
                 ) -> Answer:
     """The cited answer: the sentence that answers (or a refusal) and, for a question comparing
     places, the table of their figures. `only`: place keys a filter restricts the question to."""
-    answer = Answer(question=query.original, hits=hits, lang=query.lang)
+    answer = Answer(question=query.original, hits=hits, lang=query.lang, numbers=list(query.numbers))
     if searcher is not None:
         answer.comparison = compare(query, searcher.places, searcher.index.facts_path, only)
         answer.table = answer.comparison.rows if answer.comparison else []
@@ -268,8 +276,29 @@ def make_answer(query: Query, hits: list[Hit], searcher: Searcher | None = None,
     answer.source, answer.start, answer.end = hit.source, hit.start + start, hit.start + end
     answer.abstain = False
     answer.rank = hit.rank
+    answer.kind = {"plan": "target", "review": "result"}.get(hit.half, "")
+    answer.year = (hit.year if hit.half == "plan" else hit.year - 1) if hit.year and hit.half else 0
+    answer.figure, answer.phrase = asked_figure(query, answer.sentence, terms)
+    answer.place_english = next((p.english for p in places if p.key == hit.place), "")
     answer.why = f"passage [{hit.rank}]"
     return answer
+
+
+def asked_figure(query: Query, sentence: str, terms: list[ContentTerm]) -> tuple[tuple[int, int] | None, str]:
+    """The figure of the answer sentence the question asks for, and its indicator phrase: the one
+    whose value the question gives (16%), else whose phrase holds most of the question's content
+    (规上工业增加值 for "industrial growth"); None when no figure is about what is asked."""
+    from .facts import figure_phrases
+
+    best, best_score = None, 0.0
+    for phrase, figure in figure_phrases(sentence):
+        written = sentence[figure.start:figure.end]
+        score = 2.0 if any(n in written for n in query.numbers) else coverage(terms, phrase) if phrase else 0.0
+        if score > best_score:
+            best, best_score = (figure, phrase), score
+    if best is None or best_score < 0.2:
+        return None, ""
+    return (best[0].start, best[0].end), best[1]
 
 
 def ask(searcher: Searcher, question: str, k: int = 5, districts: list[str] | None = None,

@@ -348,6 +348,12 @@ class _Row:
     lead: Lead
 
 
+def figure_phrases(sentence: str) -> list[tuple[str, Figure]]:
+    """Each figure of one sentence with the indicator phrase it is a figure of (the answer step
+    uses it to find the figure a question asks for)."""
+    return [(row.phrase, row.figure) for row in _sentence_rows(sentence, 0, len(sentence), figures_in(sentence), ())]
+
+
 def _sentence_rows(text: str, start: int, end: int, figures: list[Figure], strip: tuple[str, ...]) -> list[_Row]:
     """Each figure of a sentence paired with the phrase it is a figure of."""
     rows: list[_Row] = []

@@ -10,7 +10,7 @@ import uuid
 
 from .answer import Answer
 from .compare import leader
-from .indicators import english_name
+from .indicators import english_name, standard_name
 from .search import Hit
 
 LABELS = {
@@ -38,38 +38,91 @@ LABELS = {
         "place": "Place", "value": "Value", "kind": "Kind", "source": "Source",
     },
 }
-_FIGURE = re.compile(r"\d+(?:\.\d+)?(?:%|‰|亿元|万元|万人次|万人|万户|万吨|万亩|亿|万|元|个|家|天|户|人次|人|公里|亩|所|座|项)?")
+# A passage's best sentence is highlighted only when it is relevant: the answering passage's, or
+# one holding at least this share of the question's content.
+RELEVANT_COVERAGE = 0.5
 
 
 def labels(lang: str) -> dict:
     return LABELS["en" if lang == "en" else "zh"]
 
 
-def bold_figures(escaped: str) -> str:
-    return _FIGURE.sub(lambda m: f"<b>{m.group(0)}</b>", escaped)
+def emphasise(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text, escaped, with only these spans in bold (the figures that answer the question)."""
+    out, at = [], 0
+    for start, end in sorted(set(spans)):
+        if start < at:
+            continue
+        out += [html.escape(text[at:start]), f"<b>{html.escape(text[start:end])}</b>"]
+        at = end
+    return "".join(out) + html.escape(text[at:])
 
 
-def _highlighted(hit: Hit) -> str:
+def asked_spans(text: str, numbers: list[str]) -> list[tuple[int, int]]:
+    """Where the figures a question names (16%, 983) are written in a text."""
+    return [(m.start(), m.end()) for n in numbers for m in re.finditer(rf"(?<![\d.]){re.escape(n)}(?![\d])", text)]
+
+
+def _highlighted(hit: Hit, bold: list[tuple[int, int]], relevant: bool) -> str:
     before = html.escape(hit.text[: hit.sentence_start])
-    sentence = bold_figures(html.escape(hit.sentence))
+    sentence = emphasise(hit.sentence, bold)
     after = html.escape(hit.text[hit.sentence_end :])
-    return f"{before}<mark>{sentence}</mark>{after}"
+    return f"{before}<mark>{sentence}</mark>{after}" if relevant else f"{before}{sentence}{after}"
 
 
-def render_citation(hit: Hit, lang: str, show_scores: bool, anchor: str = "cite") -> str:
+def render_citation(hit: Hit, lang: str, show_scores: bool, anchor: str = "cite", answer: Answer | None = None) -> str:
     text = labels(lang)
     score = (
         f'<div class="qa-score">{text["score"]} {hit.score:.4f} · dense {hit.dense:.3f} · bm25 {hit.keyword:.2f} · '
         f'coverage {hit.coverage:.2f}</div>' if show_scores else ""
     )
+    answering = answer is not None and not answer.abstain and answer.rank == hit.rank
+    bold = asked_spans(hit.sentence, answer.numbers if answer else [])
+    if answering and answer.figure:
+        bold.append(answer.figure)
+    relevant = answering or hit.coverage >= RELEVANT_COVERAGE
+    sentence = emphasise(hit.sentence, bold)
+    quote = (f'<blockquote class="qa-sentence"><mark>{sentence}</mark></blockquote>' if relevant else
+             f'<blockquote class="qa-sentence qa-weak">{sentence}</blockquote>')
     return (
         f'<li class="qa-cite" id="{anchor}-{hit.rank}">'
         f'<div class="qa-cite-head">[{hit.rank}] <strong>{html.escape(hit.district)}</strong> · 《{html.escape(hit.title)}》'
         f' · {html.escape(hit.section or "—")} <span class="qa-src">{html.escape(hit.source)}:{hit.start}-{hit.end}</span></div>'
-        f'<blockquote class="qa-sentence"><mark>{bold_figures(html.escape(hit.sentence))}</mark></blockquote>'
-        f'<details><summary>{text["passage"]}</summary><div class="qa-passage">{_highlighted(hit)}</div></details>'
+        f'{quote}'
+        f'<details><summary>{text["passage"]}</summary><div class="qa-passage">{_highlighted(hit, bold, relevant)}</div></details>'
         f"{score}</li>"
     )
+
+
+def plain_citation(answer: Answer) -> str:
+    """What the copy button copies: the quote, then place, report title, section and file, as text."""
+    hit = next((h for h in answer.hits if h.rank == answer.rank), None)
+    if hit is None:
+        return answer.sentence or ""
+    return (f"“{answer.sentence}” — {hit.district}, 《{hit.title}》, {hit.section or '—'}, "
+            f"{hit.source}:{answer.start}-{answer.end}")
+
+
+def direct_line(answer: Answer, anchor: str) -> str:
+    """"万州区 · 2024年目标 — <sentence, the asked figure in bold> [1]"; in English "Answer:
+    Wanzhou, 2024 target — …", with the indicator's English name."""
+    en = answer.lang == "en"
+    when = ""
+    if answer.year and answer.kind:
+        when = f"{answer.year} {answer.kind}" if en else f"{answer.year}年{'目标' if answer.kind == 'target' else '完成'}"
+    place = (answer.place_english or answer.district) if en else answer.district
+    head = f"<strong>{html.escape(place or '')}</strong>" + (f", {when}" if en and when else f" · {when}" if when else "")
+    sentence = emphasise(answer.sentence or "", [answer.figure] if answer.figure else [])
+    what = ""
+    if en and answer.phrase and answer.figure:
+        name = english_name(standard_name(answer.phrase) or "") if standard_name(answer.phrase) else ""
+        figure = (answer.sentence or "")[answer.figure[0]:answer.figure[1]]
+        what = f' <span class="qa-what">({html.escape(name + ": " if name else "")}{html.escape(figure)})</span>'
+    cite = f'<a href="#{anchor}-{answer.rank or 1}">[{answer.rank or 1}]</a>'
+    # The chat's sanitiser drops data-* attributes: the plain text rides in a hidden span.
+    copy = (f'<button class="qa-copy" type="button">{"Copy" if en else "复制"}</button>'
+            f'<span class="qa-plain">{html.escape(plain_citation(answer))}</span>')
+    return f'<p class="qa-direct">{"Answer: " if en else ""}{head} — {sentence}{what} {cite} {copy}</p>'
 
 
 def format_value(row: dict) -> str:
@@ -138,7 +191,7 @@ def render_answer(answer: Answer, show_scores: bool = False, understood_as: str 
         parts.append(render_table(answer))
     # Anchors unique per answer: [1] of the second answer must not jump to the first one's source.
     anchor = f"cite-{uuid.uuid4().hex[:8]}"
-    citations = "".join(render_citation(h, answer.lang, show_scores, anchor) for h in answer.hits)
+    citations = "".join(render_citation(h, answer.lang, show_scores, anchor, answer) for h in answer.hits)
     if answer.abstain:
         parts.append(f'<p class="qa-direct qa-none">{text["none"]}</p>')
         if answer.note:  # a place or year the reports do not cover: their passages are beside the point
@@ -146,10 +199,7 @@ def render_answer(answer: Answer, show_scores: bool = False, understood_as: str 
         elif citations:
             parts.append(f'<details class="qa-closest"><summary>{text["closest"]}</summary><ol>{citations}</ol></details>')
     else:
-        parts.append(
-            f'<p class="qa-direct"><strong>{html.escape(answer.district or "")}</strong> — '
-            f'{bold_figures(html.escape(answer.sentence or ""))} <a href="#{anchor}-{answer.rank or 1}">[{answer.rank or 1}]</a></p>'
-        )
+        parts.append(direct_line(answer, anchor))
         parts.append(f'<ol class="qa-citations">{citations}</ol>')
     parts.append("</div>")
     return "".join(parts)

@@ -39,7 +39,9 @@ def test_followup_keeps_the_indicator_and_changes_the_district():
 def test_answer_html_cites_highlights_and_bolds_figures(app):
     answer = app.answer("Which district targets 16% industrial growth?", k=3)
     html = render_answer(answer, show_scores=True)
-    assert '<p class="qa-direct"><strong>万州区</strong> — ' in html and "<b>16%</b>" in html
+    assert '<p class="qa-direct">Answer: <strong>Wanzhou</strong>, 2024 target — ' in html and "<b>16%</b>" in html
+    assert html.count("<b>") == html.count("<b>16%</b>")  # only the asked figure is bold
+    assert 'class="qa-copy"' in html and "万州区-节选.txt:" in html.split('class="qa-plain">')[1].split("<")[0]
     assert html.count('class="qa-cite"') == 3 and "<mark>" in html and "<details>" in html
     assert "Show the full passage" in html and "score" in html  # English question, English labels
     assert "展开全文段落" in render_answer(app.answer("规上工业增加值增长16%"), False)

@@ -35,7 +35,8 @@ def page(server):
 def test_english_question_shows_cited_highlighted_figure(page):
     answer, _ = ask(page, "Which district targets 16% industrial growth?")
     direct = answer.locator(".qa-direct")
-    assert direct.is_visible() and "万州区" in direct.inner_text() and "16%" in direct.inner_text()
+    assert direct.is_visible() and "Answer: Wanzhou, 2024 target" in direct.inner_text() and "16%" in direct.inner_text()
+    assert direct.locator("b").all_inner_texts() == ["16%"]  # only the asked figure stands out
     first = answer.locator(".qa-cite").first
     assert "万州区" in first.locator(".qa-cite-head").inner_text()
     assert first.locator(".qa-sentence mark b", has_text="16%").first.is_visible()
@@ -143,3 +144,33 @@ def test_comparison_table_and_chart_at_desktop_and_phone_width(server, width, he
         box = table.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1  # fits the screen
         page.screenshot(path=str(ARTIFACTS / f"comparison-{width}.png"))
+
+
+def test_an_example_is_sent_on_click_and_the_answer_scrolled_to(page):
+    page.get_by_text("哪个区提出规上工业增加值增长16%？").first.click()
+    page.wait_for_function("document.querySelectorAll('#chat .qa-answer').length > 0", timeout=60_000)
+    answer = page.locator("#chat .qa-answer").last
+    direct = answer.locator(".qa-direct").first
+    direct.wait_for(state="visible")
+    page.wait_for_timeout(800)  # the smooth scroll
+    chat_box = page.locator("#chat").bounding_box()
+    top = direct.bounding_box()["y"]
+    assert chat_box["y"] - 5 <= top <= chat_box["y"] + chat_box["height"] / 2  # its first line, not the last citation
+
+
+def test_phone_layout_keeps_the_question_box_in_view(server):
+    with browser_page(server, width=390, height=844) as page:
+        box = page.locator("#question textarea").bounding_box()
+        assert 0 <= box["y"] and box["y"] + box["height"] <= 844  # above the fold, no scrolling
+        ask(page, "万州区2023年地区生产总值是多少？")
+        page.screenshot(path=str(ARTIFACTS / "phone.png"))
+
+
+def test_copy_gives_plain_text(page):
+    # What the button hands to the clipboard (headless Chromium cannot read its clipboard back).
+    page.evaluate("navigator.clipboard.writeText = t => { window.copied = t; return Promise.resolve(); }")
+    answer, _ = ask(page, "万州区2023年地区生产总值是多少？")
+    answer.locator(".qa-copy").first.click()
+    page.wait_for_function("document.querySelector('#chat .qa-copy').textContent === '✓'", timeout=10_000)
+    copied = page.evaluate("window.copied")
+    assert copied.startswith("“") and "万州区" in copied and "万州区-节选.txt:" in copied and "<" not in copied
