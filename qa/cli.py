@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .config import ROOT, Settings, load_settings
+from .config import ROOT, Settings, check_k, load_settings
 from .errors import QAError
 
 
@@ -136,8 +136,6 @@ def _batch_question(line: str) -> str:
 
 
 def cmd_search(args) -> int:
-    from .service import check_k
-
     check_k(args.k, _settings(args))  # before the index and the model load
     service = _service(args)
     districts = _districts(args.district)
@@ -158,7 +156,7 @@ def cmd_search(args) -> int:
             print(json.dumps(row, ensure_ascii=False), flush=True)
         return 0
     if not args.question:
-        return _interactive(ask, args)
+        return _interactive(service, districts, args)
     answer = ask(" ".join(args.question))
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
@@ -167,17 +165,53 @@ def cmd_search(args) -> int:
     return 0
 
 
-def _interactive(ask, args) -> int:
-    print("Ask about the reports (empty line or Ctrl-D to quit). 输入问题，回车检索。")
+INTERACTIVE_HELP = """Ask a question in Chinese or English, e.g. 万州区2024年地区生产总值增长目标是多少？
+Follow-ups keep the indicator and change the place or year: 那璧山区呢？ / And Bishan? / 2023年呢？
+  :help      this help
+  :new       forget the previous question (no follow-up)
+  :scores    show or hide retrieval scores
+  :k N       number of passages (1–{max_k}), now {k}
+  :quit      leave (also an empty line or Ctrl-D)"""
+
+
+def _interactive(service, districts, args) -> int:
+    """A prompt with follow-up memory: each question may lean on the one before it."""
+    print("Ask about the reports (:help for help; empty line or Ctrl-D to quit). 输入问题，回车检索。")
+    previous, k, scores = None, args.k, args.scores
     while True:
         try:
-            question = input("qa> ").strip()
+            line = input("qa> ").strip()
         except EOFError:
             print()
             return 0
-        if not question:
+        if not line or line in (":quit", ":q"):
             return 0
-        _print_answer(ask(question), args.scores)
+        if line.startswith(":"):
+            command, _, value = line.partition(" ")
+            if command == ":help":
+                print(INTERACTIVE_HELP.format(max_k=service.settings.max_k, k=k))
+            elif command == ":new":
+                previous = None
+            elif command == ":scores":
+                scores = not scores
+            elif command == ":k":
+                try:
+                    k = check_k(value.strip(), service.settings)
+                except QAError as exc:
+                    print(f"error: {exc}")
+            else:
+                print(f"unknown command {command}; :help lists them")
+            continue
+        question = service.followup(line, previous)
+        if question != line:
+            print(f"(understood as: {question})")
+        try:
+            answer = service.ask(question, k, districts, args.retriever)
+        except QAError as exc:
+            print(f"error: {exc}")
+            continue
+        previous = question
+        _print_answer(answer, scores)
         print()
 
 
@@ -248,7 +282,8 @@ def cmd_eval(args) -> int:
         for retriever in retrievers:
             started = time.perf_counter()
             print(f"{name}: {len(items)} questions, {retriever} …", file=sys.stderr, flush=True)
-            report = reports[(name, retriever)] = run_eval(searcher, items, k=max(args.k, 10), retriever=retriever)
+            report = reports[(name, retriever)] = run_eval(searcher, items, k=max(args.k, 10), retriever=retriever,
+                                                           progress=f"{name} · {retriever}")
             table = breakdown(report)
             label = f"{name}-{retriever}"
             results[label] = {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+
+from .errors import QAError
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,3 +84,29 @@ def load_settings() -> Settings:
         max_question_chars=int(_env("QA_MAX_QUESTION_CHARS", str(base.max_question_chars))),
         build_lock_timeout=float(_env("QA_BUILD_LOCK_TIMEOUT", str(base.build_lock_timeout))),
     )
+
+
+# ---- limits every entry point applies (CLI, web chat, API) ------------------------------------
+
+def check_question(question, settings: Settings) -> str:
+    """The question, stripped; empty or over the length limit is refused in one line."""
+    if not isinstance(question, str):
+        raise QAError("The question must be text.")
+    question = question.strip()
+    if not question:
+        raise QAError("The question is empty.")
+    if len(question) > settings.max_question_chars:
+        raise QAError(f"The question is too long ({len(question):,} characters; the limit is "
+                      f"{settings.max_question_chars}). Ask about one thing at a time.")
+    return question
+
+
+def check_k(k, settings: Settings) -> int:
+    """The number of passages, 1 to settings.max_k."""
+    try:
+        value = int(k)
+    except (TypeError, ValueError):
+        raise QAError(f"k must be a whole number from 1 to {settings.max_k}, not {k!r}.") from None
+    if not 1 <= value <= settings.max_k or value != k:
+        raise QAError(f"k must be a whole number from 1 to {settings.max_k}, not {k!r}.")
+    return value

@@ -7,6 +7,7 @@ half of an evidence string's occurrence in that report's cleaned text.
 from __future__ import annotations
 
 import json
+import sys
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -107,9 +108,16 @@ def is_relevant(source: str, start: int, end: int, spans: list[tuple[str, int, i
     return False
 
 
-def run_eval(searcher: Searcher, items: list[Item], k: int = 10, retriever: str = "hybrid") -> Report:
+def run_eval(searcher: Searcher, items: list[Item], k: int = 10, retriever: str = "hybrid",
+             progress: str | None = None) -> Report:
+    """Every question through the whole answer path. progress: a label for a progress bar on
+    stderr (the CLI; a run takes a minute or two)."""
     report = Report()
     documents = searcher.index.documents
+    if progress:
+        from tqdm import tqdm
+
+        items = tqdm(items, desc=progress, unit="q", file=sys.stderr, leave=False)
     for item in items:
         answer = ask(searcher, item.question, k=k, retriever=retriever)
         hits = answer.hits

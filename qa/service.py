@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .answer import Answer, make_answer
-from .config import Settings
+from .config import Settings, check_k, check_question
 from .embed import Embedder
 from .errors import EmbedderMismatchError, QAError, ReportError
 from .ingest import accept_upload
@@ -204,30 +204,6 @@ class Service:
 
     def followup(self, message: str, previous: str | None) -> str:
         return resolve_followup(message, previous, self.places)
-
-
-def check_question(question, settings: Settings) -> str:
-    """The question, stripped; empty or over the length limit is refused in one line."""
-    if not isinstance(question, str):
-        raise QAError("The question must be text.")
-    question = question.strip()
-    if not question:
-        raise QAError("The question is empty.")
-    if len(question) > settings.max_question_chars:
-        raise QAError(f"The question is too long ({len(question):,} characters; the limit is "
-                      f"{settings.max_question_chars}). Ask about one thing at a time.")
-    return question
-
-
-def check_k(k, settings: Settings) -> int:
-    """The number of passages, 1 to settings.max_k."""
-    try:
-        value = int(k)
-    except (TypeError, ValueError):
-        raise QAError(f"k must be a whole number from 1 to {settings.max_k}, not {k!r}.") from None
-    if not 1 <= value <= settings.max_k or value != k:
-        raise QAError(f"k must be a whole number from 1 to {settings.max_k}, not {k!r}.")
-    return value
 
 
 def _check_dimension(searcher: Searcher) -> None:

@@ -113,3 +113,13 @@ def test_broken_index_says_how_to_rebuild(indexed):
 def test_status(indexed):
     result = run(["status"], indexed)
     assert result.returncode == 0 and result.stdout.strip() == "fresh"
+
+
+def test_interactive_follow_ups_and_help(indexed):
+    lines = [":help", "万州区2023年地区生产总值是多少？", "那璧山区呢？", ":k 0", ":k 2", ":new", ":bogus", ""]
+    result = run(["search"], indexed, stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert ":new" in out and "Follow-ups" in out  # the help
+    assert "understood as: 璧山区2023年地区生产总值是多少" in out and "983" in out
+    assert "k must be a whole number from 1 to 50" in out and "unknown command :bogus" in out
