@@ -23,6 +23,7 @@ from qa.errors import QAError
 from qa.ingest import UPLOAD_TYPES
 from qa.render import render_answer, render_reports
 from qa.service import Service
+from qa.source import mount_source_view
 
 EXAMPLES = [
     "Which district targets 16% industrial growth?",
@@ -203,9 +204,12 @@ def main(argv: list[str] | None = None) -> int:
             print("error: --auth must be user:password", file=sys.stderr)
             return 1
         auth = (user, password)
-    build_ui(app).queue(default_concurrency_limit=4).launch(
-        server_name=args.host, server_port=args.port, auth=auth, css=CSS, head=COPY_SCRIPT, show_error=True
-    )
+    demo = build_ui(app).queue(default_concurrency_limit=4)
+    demo.launch(server_name=args.host, server_port=args.port, auth=auth, css=CSS, head=COPY_SCRIPT, show_error=True,
+                prevent_thread_lock=True)
+    # Gradio has no public way to add a route before launch: the source view goes on its app after.
+    mount_source_view(demo.app, lambda: app.searcher.index, settings.reports_dir)
+    demo.block_thread()
     return 0
 
 

@@ -12,6 +12,7 @@ from .answer import Answer
 from .compare import leader
 from .indicators import english_name, standard_name
 from .search import Hit
+from .source import source_link
 
 LABELS = {
     "zh": {
@@ -70,6 +71,14 @@ def _highlighted(hit: Hit, bold: list[tuple[int, int]], relevant: bool) -> str:
     return f"{before}<mark>{sentence}</mark>{after}" if relevant else f"{before}{sentence}{after}"
 
 
+def source_anchor(source: str, start: int, end: int, span: tuple[int, int] | None = None) -> str:
+    """file:start-end, a link to the report's page with the cited sentence highlighted and its
+    original wording from the file (qa/source.py, served at /source)."""
+    link = html.escape(source_link(source, *(span or (start, end))))
+    return (f'<a class="qa-src" href="{link}" target="_blank" rel="noopener">'
+            f'{html.escape(source)}:{start}-{end}</a>')
+
+
 def render_citation(hit: Hit, lang: str, show_scores: bool, anchor: str = "cite", answer: Answer | None = None) -> str:
     text = labels(lang)
     score = (
@@ -77,6 +86,7 @@ def render_citation(hit: Hit, lang: str, show_scores: bool, anchor: str = "cite"
         f'coverage {hit.coverage:.2f}</div>' if show_scores else ""
     )
     answering = answer is not None and not answer.abstain and answer.rank == hit.rank
+    sentence_span = (hit.start + hit.sentence_start, hit.start + hit.sentence_end) if hit.sentence else (hit.start, hit.end)
     bold = asked_spans(hit.sentence, answer.numbers if answer else [])
     if answering and answer.figure:
         bold.append(answer.figure)
@@ -87,7 +97,7 @@ def render_citation(hit: Hit, lang: str, show_scores: bool, anchor: str = "cite"
     return (
         f'<li class="qa-cite" id="{anchor}-{hit.rank}">'
         f'<div class="qa-cite-head">[{hit.rank}] <strong>{html.escape(hit.district)}</strong> · 《{html.escape(hit.title)}》'
-        f' · {html.escape(hit.section or "—")} <span class="qa-src">{html.escape(hit.source)}:{hit.start}-{hit.end}</span></div>'
+        f' · {html.escape(hit.section or "—")} {source_anchor(hit.source, hit.start, hit.end, sentence_span)}</div>'
         f'{quote}'
         f'<details><summary>{text["passage"]}</summary><div class="qa-passage">{_highlighted(hit, bold, relevant)}</div></details>'
         f"{score}</li>"
@@ -155,7 +165,7 @@ def render_table(answer: Answer) -> str:
             f'<tr><td>{html.escape(row["place"])}</td><td class="qa-value"><b>{html.escape(format_value(row))}</b>{bar}</td>'
             f'<td>{html.escape(kind)} {row["year"]}</td>'
             f'<td class="qa-cell-cite">“{html.escape(row["sentence"][:120])}” '
-            f'<span class="qa-src">{html.escape(row["source"])}:{row["start"]}-{row["end"]}</span></td></tr>')
+            f'{source_anchor(row["source"], row["start"], row["end"])}</td></tr>')
     return (f'<div class="qa-table"><p class="qa-table-what">{html.escape(what)}</p>'
             f'<table><thead><tr><th>{text["place"]}</th><th>{text["value"]}</th><th>{text["kind"]}</th>'
             f'<th>{text["source"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')

@@ -174,3 +174,18 @@ def test_copy_gives_plain_text(page):
     page.wait_for_function("document.querySelector('#chat .qa-copy').textContent === '✓'", timeout=10_000)
     copied = page.evaluate("window.copied")
     assert copied.startswith("“") and "万州区" in copied and "万州区-节选.txt:" in copied and "<" not in copied
+
+
+def test_a_citation_opens_its_report_at_the_sentence_with_the_original_wording(page):
+    answer, _ = ask(page, "萬州區2024年規上工業增加值增長目標是多少？")
+    link = answer.locator(".qa-cite a.qa-src").first
+    with page.context.expect_page() as opened:
+        link.click()
+    source = opened.value
+    source.wait_for_load_state()
+    cited = source.locator("mark#cited")
+    assert "16%" in cited.inner_text()
+    box = cited.bounding_box()
+    assert 0 <= box["y"] <= source.viewport_size["height"]  # scrolled to
+    assert "原文" in source.content() and "万州区-节选.txt" in source.content()
+    source.screenshot(path=str(ARTIFACTS / "source.png"))
