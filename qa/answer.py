@@ -31,8 +31,11 @@ MIN_COVERAGE = 0.05
 # How many of the top passages the direct answer's sentence may come from.
 ANSWER_FROM_TOP = 3
 # Weight of the sentence's embedding similarity to the question (per 0.1 of cosine below the best
-# candidate) beside its lexical share, when choosing the answer sentence.
-SIMILARITY_WEIGHT = 0.1
+# candidate) beside its lexical share, when choosing the answer sentence. Chosen on eval/dev.jsonl
+# (198 answerable), answer right: 0 → 0.813, 0.05 → 0.823, 0.1 → 0.833, 0.2 → 0.838, 0.3 → 0.843,
+# 0.5 → 0.854 (English 0.671 → 0.732, paraphrase 0.593 → 0.704), 1.0 → 0.843. Drawing the answer
+# from the top 5 passages instead of 3 gave the same or less (0.848 at 0.5).
+SIMILARITY_WEIGHT = 0.5
 
 # Words every question has and no passage needs: question words, function words, generic report words.
 _ZH_STOP = set(

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -29,10 +30,12 @@ def free_port() -> int:
 def running_app(index_dir: Path, reports_dir: Path, env: dict | None = None, timeout: float = 120):
     """app.py on a free port; yields its URL and stops it afterwards."""
     port = free_port()
+    log = tempfile.NamedTemporaryFile("w+", prefix="qa-app-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--index", str(index_dir), "--reports", str(reports_dir)],
         env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # To a file, not a pipe nobody reads: a full pipe (~64 KB of log) would freeze the app.
+        stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -44,13 +47,15 @@ def running_app(index_dir: Path, reports_dir: Path, env: dict | None = None, tim
             except OSError:
                 time.sleep(0.5)
             if proc.poll() is not None:
-                raise RuntimeError(f"app.py exited: {proc.stdout.read()}")
+                raise RuntimeError(f"app.py exited: {Path(log.name).read_text()[-3000:]}")
             if time.time() > deadline:
                 raise RuntimeError(f"app.py did not start in {timeout:.0f} s")
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        log.close()
+        Path(log.name).unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
