@@ -209,7 +209,8 @@ def render_answer(answer: Answer, show_scores: bool = False, understood_as: str 
         elif citations:
             parts.append(f'<details class="qa-closest"><summary>{text["closest"]}</summary><ol>{citations}</ol></details>')
     else:
-        parts.append(direct_line(answer, anchor))
+        if answer.comparison is None or not answer.comparison.stated():  # the table is the answer
+            parts.append(direct_line(answer, anchor))
         parts.append(f'<ol class="qa-citations">{citations}</ol>')
     parts.append("</div>")
     return "".join(parts)

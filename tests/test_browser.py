@@ -189,3 +189,11 @@ def test_a_citation_opens_its_report_at_the_sentence_with_the_original_wording(p
     assert 0 <= box["y"] <= source.viewport_size["height"]  # scrolled to
     assert "原文" in source.content() and "万州区-节选.txt" in source.content()
     source.screenshot(path=str(ARTIFACTS / "source.png"))
+
+
+def test_clear_forgets_the_follow_up_memory(page):
+    ask(page, "万州区2023年地区生产总值是多少？")
+    page.locator("#chat button[aria-label='Clear']").first.click()
+    page.wait_for_function("document.querySelectorAll('#chat .qa-answer').length === 0", timeout=10_000)
+    answer, _ = ask(page, "那璧山区呢？")
+    assert answer.locator(".qa-understood").count() == 0  # not read as a follow-up of the cleared question
