@@ -22,6 +22,7 @@ the size and sha256 of every other file of its build; loading checks them, `qa s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -269,6 +270,38 @@ def build_index(
         return _build(settings, full, embedder, say, on_embed_start, on_progress)
 
 
+CHECKPOINTS = "checkpoints"  # per-report vectors of a build in progress: an interrupted build resumes
+
+
+def _checkpoint_dir(index_dir: Path, key: dict) -> Path:
+    """Checkpoints of builds with these settings (embedder, chunking, pipeline code) only."""
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    return index_dir / CHECKPOINTS / digest
+
+
+def _embed_report(embedder: Embedder, doc: dict, chunks: list[Chunk], checkpoints: Path,
+                  on_progress: Callable[[int], None] | None) -> np.ndarray:
+    """One report's vectors: from its checkpoint when an earlier, interrupted build embedded it,
+    else embedded now and checkpointed (written whole, then renamed) before the next report."""
+    what = json.dumps([doc["sha256"], doc.get("override", {}), len(chunks)], ensure_ascii=False, sort_keys=True)
+    path = checkpoints / f"{hashlib.sha256(what.encode()).hexdigest()[:24]}.npy"
+    if path.is_file():
+        try:
+            vectors = np.load(path)
+            if vectors.shape[0] == len(chunks):
+                if on_progress:
+                    on_progress(len(chunks))
+                return vectors
+        except (OSError, ValueError):
+            pass  # a damaged checkpoint is embedded again
+    vectors = embedder.encode_document([c.context() for c in chunks], on_progress=on_progress)
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.npy")
+    np.save(tmp, vectors)
+    os.replace(tmp, path)
+    return vectors
+
+
 def _duplicate(name: str, text: str, seen: dict[str, str], report: BuildReport, say: Callable[[str], None]) -> bool:
     """Skip a report whose text another report already has (the same report under two names)."""
     first = same_text_as(name, text, seen)
@@ -355,13 +388,12 @@ def _build(settings: Settings, full: bool, embedder: Embedder | None, say: Calla
     if to_embed:
         if on_embed_start:
             on_embed_start(len(to_embed))
-        vectors = embedder.encode_document([c.context() for c in to_embed], on_progress=on_progress)
-        row = 0
-        for source in [d["source"] for d in documents]:
+        checkpoints = _checkpoint_dir(index_dir, key)
+        for doc in documents:
+            source = doc["source"]
             if source not in per_file_vectors:
-                n = len(per_file_chunks[source])
-                per_file_vectors[source] = vectors[row : row + n]
-                row += n
+                per_file_vectors[source] = _embed_report(embedder, doc, per_file_chunks[source], checkpoints,
+                                                         on_progress)
         report.embedded = len(to_embed)
 
     order = [d["source"] for d in documents]
@@ -411,6 +443,7 @@ def _build(settings: Settings, full: bool, embedder: Embedder | None, say: Calla
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _remove_old_builds(builds, keep=build_id)
+    shutil.rmtree(index_dir / CHECKPOINTS, ignore_errors=True)  # the build holds them all now
     report.documents = manifest["reports"]
     report.chunks = len(all_chunks)
     report.build = build_id
