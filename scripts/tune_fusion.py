@@ -35,7 +35,7 @@ def prepare(searcher: Searcher, path: Path) -> list[tuple]:
         rows.append((item.lang, query, allowed, searcher.dense_scores(query),
                      searcher.keyword_scores(tokenize(query.keyword_text, searcher.index.tokenizer)),
                      np.array([is_relevant(c.source, c.start, c.end, spans) for c in chunks]),
-                     np.array([len(wanted & n) for n in searcher._chunk_numbers], float),
+                     searcher.figure_matches(list(wanted)),
                      searcher.wanted_half(query)))
     return rows
 
