@@ -53,10 +53,13 @@ class Hit:
         return asdict(self)
 
 
-def _ranks(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """1-based rank of every allowed row by descending score; 0 for rows not allowed or not matched."""
+def _ranks(scores: np.ndarray, allowed: np.ndarray, limit: int | None = None) -> np.ndarray:
+    """1-based rank of the allowed rows by descending score (only the best `limit` of them when
+    given: the candidates); 0 for the rest."""
     ranks = np.zeros(len(scores), dtype=np.int64)
     idx = np.flatnonzero(allowed)
+    if limit is not None and len(idx) > limit:
+        idx = idx[np.argpartition(-scores[idx], limit - 1)[:limit]]
     order = idx[np.argsort(-scores[idx], kind="stable")]
     ranks[order] = np.arange(1, len(order) + 1)
     return ranks
@@ -173,10 +176,21 @@ class Searcher:
             _trim(self._sentence_vectors, SENTENCE_CACHE)
         return matrix @ vector
 
-    def dense_scores(self, query: Query) -> np.ndarray:
+    def dense_scores(self, query: Query, allowed: np.ndarray | None = None, limit: int | None = None) -> np.ndarray:
+        """Cosine of the question and the passages: the best `limit` of the allowed rows (a place
+        filter applied inside FAISS, so a filtered search never comes back short); -1 for the
+        rest. Without a limit, every passage."""
+        import faiss
+
         vector = self.query_vector(query)
         n = self.index.vectors.ntotal
-        scores, rows = self.index.vectors.search(vector, n)
+        params = None
+        if allowed is not None and not allowed.all():
+            ids = np.flatnonzero(allowed).astype(np.int64)
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+            n = len(ids)
+        scores, rows = self.index.vectors.search(vector, max(1, min(limit or n, n)), params=params)
+        n = self.index.vectors.ntotal
         out = np.full(n, -1.0, dtype=np.float32)
         valid = rows[0] >= 0
         out[rows[0][valid]] = scores[0][valid]
@@ -191,8 +205,9 @@ class Searcher:
     def _fuse(self, query: Query, dense: np.ndarray, keyword: np.ndarray, allowed: np.ndarray) -> np.ndarray:
         """Reciprocal rank fusion of dense, keyword and exact-figure rankings."""
         k0 = self.settings.rrf_k
-        rankings = [(_ranks(dense, allowed), self.settings.dense_weight),
-                    (_ranks(keyword, allowed & (keyword > 0)), self.settings.keyword_weight)]
+        limit = self.settings.candidates
+        rankings = [(_ranks(dense, allowed, limit), self.settings.dense_weight),
+                    (_ranks(keyword, allowed & (keyword > 0), limit), self.settings.keyword_weight)]
         if query.numbers:
             matched = self.figure_matches(query.numbers)
             rankings.append((_ranks(matched, allowed & (matched > 0)), 1.0))
@@ -236,7 +251,8 @@ class Searcher:
         tokens = tokenize(query.keyword_text, self.index.tokenizer)
         if retriever not in RETRIEVERS:
             raise ValueError(f"retriever must be one of {RETRIEVERS}")
-        dense = self.dense_scores(query) if retriever != "keyword" else np.zeros(n, dtype=np.float32)
+        dense = (self.dense_scores(query, allowed, self.settings.candidates if retriever == "hybrid" else k)
+                 if retriever != "keyword" else np.zeros(n, dtype=np.float32))
         keyword = self.keyword_scores(tokens)
         if retriever == "dense":
             fused = dense.astype(np.float64)
