@@ -119,14 +119,16 @@ def build_ui(app: App) -> gr.Blocks:
         message = (message or "").strip()
         if not message:
             return "", history, last_question, *live(seen)
-        question = app.service.followup(message, last_question)
+        question = last_question
         try:
+            question = app.service.followup(message, last_question)
             answer = app.answer(question, int(k), districts)
             body = render_answer(answer, bool(show_scores), understood_as=question if question != message else None)
         except QAError as exc:
             body = f"Error: {html.escape(str(exc))}"
-        # The question is shown as the user typed it: text, never HTML.
-        history += [{"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": body}]
+        # The question is shown as the user typed it (text, never HTML; a very long one cut for display).
+        shown = message if len(message) <= 2000 else message[:2000] + "…"
+        history += [{"role": "user", "content": html.escape(shown)}, {"role": "assistant", "content": body}]
         return "", history, question, *live(seen)
 
     def live(seen):

@@ -269,6 +269,8 @@ def make_answer(query: Query, hits: list[Hit], searcher: Searcher | None = None,
     years = sorted({h.year for h in hits if h.year}) if searcher is None else searcher.report_years(query)
     answer.note = why = uncovered(query, hits, years, places)
     top = max(hits[:ANSWER_FROM_TOP], key=lambda h: h.coverage)
+    if not why and not terms:
+        why = "the question asks about nothing the reports could hold (no content words)"
     if not why and top.coverage < MIN_COVERAGE:
         why = f"too little of the question in the passages (coverage {top.coverage:.2f})"
     if why:
@@ -287,16 +289,27 @@ def make_answer(query: Query, hits: list[Hit], searcher: Searcher | None = None,
     return answer
 
 
+_ASKS_GROWTH = re.compile(r"增长|增速|增幅|下降|提高|growth|grow|increase|rise|fall|decline|by how much", re.I)
+_ASKS_AMOUNT = re.compile(r"多少亿|多少万|多少元|总量|规模|总额|how much|total|amount|\bvalue\b|how many", re.I)
+
+
 def asked_figure(query: Query, sentence: str, terms: list[ContentTerm]) -> tuple[tuple[int, int] | None, str]:
     """The figure of the answer sentence the question asks for, and its indicator phrase: the one
     whose value the question gives (16%), else whose phrase holds most of the question's content
     (规上工业增加值 for "industrial growth"); None when no figure is about what is asked."""
     from .facts import figure_phrases
 
+    growth = bool(_ASKS_GROWTH.search(query.text))
+    amount = bool(_ASKS_AMOUNT.search(query.text))
     best, best_score = None, 0.0
     for phrase, figure in figure_phrases(sentence):
         written = sentence[figure.start:figure.end]
-        score = 2.0 if any(n in written for n in query.numbers) else coverage(terms, phrase) if phrase else 0.0
+        score = coverage(terms, phrase) if phrase else 0.0
+        if score and any(n in written for n in query.numbers):
+            score *= 2  # the figure the question names counts as much as the indicator it names
+        percent = figure.unit in ("%", "‰", "百分点")
+        if score and ((growth and percent) or (amount and not percent)):
+            score += 0.5  # a growth question wants the rate, an amount question the amount
         if score > best_score:
             best, best_score = (figure, phrase), score
     if best is None or best_score < 0.2:

@@ -102,7 +102,9 @@ def _print_answer(answer, show_scores: bool) -> None:
         print(answer.notice)
     if answer.comparison is not None:
         _print_table(answer)
-    if answer.abstain:
+    if answer.comparison is not None and answer.comparison.stated():
+        pass  # the table is the answer; the passages follow
+    elif answer.abstain:
         print("The reports do not say." if answer.lang == "en" else "报告中没有找到答案。")
         if answer.note:  # a place or year the reports do not cover: their passages are beside the point
             print(answer.note)
@@ -110,7 +112,8 @@ def _print_answer(answer, show_scores: bool) -> None:
         if answer.hits:
             print("Closest passages:" if answer.lang == "en" else "最接近的段落：")
     else:
-        print(f"{bold}{answer.district}{end} — {answer.sentence} [1]")
+        when = f" · {answer.year} {answer.kind}" if answer.year and answer.kind else ""
+        print(f"{bold}{answer.district}{end}{when} — {answer.sentence} [{answer.rank or 1}]")
     for h in answer.hits:
         score = f"  score {h.score:.4f} (dense {h.dense:.3f}, bm25 {h.keyword:.2f})" if show_scores else ""
         print(f"\n[{h.rank}] {h.district} · {h.title} · {h.section or '—'}{score}")
@@ -202,10 +205,10 @@ def _interactive(service, districts, args) -> int:
             else:
                 print(f"unknown command {command}; :help lists them")
             continue
-        question = service.followup(line, previous)
-        if question != line:
-            print(f"(understood as: {question})")
         try:
+            question = service.followup(line, previous)
+            if question != line:
+                print(f"(understood as: {question})")
             answer = service.ask(question, k, districts, args.retriever)
         except QAError as exc:
             print(f"error: {exc}")
@@ -355,6 +358,8 @@ def cmd_bench(args) -> int:
 def cmd_facts(args) -> int:
     from .facts import facts_csv, facts_for_index, facts_table
 
+    if args.year is not None and not 1900 <= args.year <= 2200:
+        raise QAError(f"--year must be a year such as 2024, not {args.year}")
     facts = facts_for_index(_settings(args).index_dir,
                             indicator=args.indicator, kind=args.kind, year=args.year,
                             places=_districts(args.place), measure=args.measure)
@@ -452,8 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
-            raise QAError("--k must be at least 1")
+        if getattr(args, "k", None) is not None:
+            check_k(args.k, _settings(args))  # one message for every command's --k
         return args.func(args)
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)

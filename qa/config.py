@@ -109,9 +109,9 @@ def check_question(question, settings: Settings) -> str:
 def check_k(k, settings: Settings) -> int:
     """The number of passages, 1 to settings.max_k."""
     try:
-        value = int(k)
-    except (TypeError, ValueError):
+        value = int(k.strip()) if isinstance(k, str) else int(k)  # ":k 3" in the prompt is text
+    except (TypeError, ValueError, OverflowError):
         raise QAError(f"k must be a whole number from 1 to {settings.max_k}, not {k!r}.") from None
-    if not 1 <= value <= settings.max_k or value != k:
+    if not 1 <= value <= settings.max_k or (isinstance(k, float) and k != value) or isinstance(k, bool):
         raise QAError(f"k must be a whole number from 1 to {settings.max_k}, not {k!r}.")
     return value

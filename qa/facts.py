@@ -844,8 +844,9 @@ def query_facts(db_path: Path, indicator: str | None = None, kind: str | None = 
             where.append("indicator = ?")
             args.append(name)
         else:
-            where.append("(indicator LIKE ? OR phrase LIKE ?)")
-            args += [f"%{indicator.strip()}%"] * 2
+            where.append("(indicator LIKE ? ESCAPE '\\' OR phrase LIKE ? ESCAPE '\\')")
+            words = re.sub(r"([\\%_])", r"\\\1", indicator.strip())  # % and _ are the user's, not wildcards
+            args += [f"%{words}%"] * 2
     for column, value in (("kind", kind), ("year", year), ("measure", measure)):
         if value is not None:
             where.append(f"{column} = ?")

@@ -9,7 +9,8 @@ import re
 import uuid
 
 from .answer import Answer
-from .compare import leader
+from .compare import leaders
+from .facts import format_value as facts_format_value
 from .indicators import english_name, standard_name
 from .search import Hit
 from .source import source_link
@@ -136,10 +137,10 @@ def direct_line(answer: Answer, anchor: str) -> str:
 
 
 def format_value(row: dict) -> str:
+    """A table cell's value as the report writes it (16210.45亿元, never 1.6e+04), with its qualifier."""
     if row["value"] is None:
         return ""
-    value = f"{row['value']:g}{row['unit']}"
-    return value + (f" {row['qualifier']}" if row["qualifier"] else "")
+    return facts_format_value(row["value"], row["unit"]) + (f" {row['qualifier']}" if row["qualifier"] else "")
 
 
 def render_table(answer: Answer) -> str:
@@ -164,7 +165,7 @@ def render_table(answer: Answer) -> str:
         rows.append(
             f'<tr><td>{html.escape(row["place"])}</td><td class="qa-value"><b>{html.escape(format_value(row))}</b>{bar}</td>'
             f'<td>{html.escape(kind)} {row["year"]}</td>'
-            f'<td class="qa-cell-cite">“{html.escape(row["sentence"][:120])}” '
+            f'<td class="qa-cell-cite">“{html.escape(row["sentence"])}” '
             f'{source_anchor(row["source"], row["start"], row["end"])}</td></tr>')
     return (f'<div class="qa-table"><p class="qa-table-what">{html.escape(what)}</p>'
             f'<table><thead><tr><th>{text["place"]}</th><th>{text["value"]}</th><th>{text["kind"]}</th>'
@@ -172,20 +173,27 @@ def render_table(answer: Answer) -> str:
 
 
 def table_summary(answer: Answer) -> str:
-    """One line over the table: which places state the asked figure, or which is higher."""
+    """One line over the table: which places state the asked figure, or which is highest or
+    lowest (all of them on a tie), and which do not state it or are not indexed."""
     table, en = answer.comparison, answer.lang == "en"
     stated, missing = table.stated(), [r["place"] for r in table.rows if r["value"] is None]
     join = ", " if en else "、"
-    if table.matches:
-        line = (f"{len(table.matches)} of {len(table.rows)} state it: {join.join(table.matches)}" if en else
-                f"{len(table.rows)}个中有{len(table.matches)}个：{join.join(table.matches)}")
-    elif (best := leader(table)) is not None:
-        line = (f"{'Highest' if table.order == 'higher' else 'Lowest'}: {best['place']} ({format_value(best)})" if en else
-                f"{'最高' if table.order == 'higher' else '最低'}：{best['place']}（{format_value(best)}）")
+    best = leaders(table)
+    if table.asked:
+        line = (f"{len(table.matches)} of {len(stated)} stating it: {table.asked}: {join.join(table.matches) or 'none'}"
+                if en else f"{table.asked}：{join.join(table.matches) or '无'}（{len(stated)}个有此数据）")
+    elif best:
+        value = format_value(best[0])
+        names = join.join(r["place"] for r in best)
+        line = (f"{'Highest' if table.order == 'higher' else 'Lowest'}: {names} ({value})" if en else
+                f"{'最高' if table.order == 'higher' else '最低'}：{names}（{value}）")
     else:
         line = f"{len(stated)} of {len(table.rows)} state it" if en else f"{len(table.rows)}个中{len(stated)}个有此数据"
     if missing:
         line += f"; not stated: {join.join(missing)}" if en else f"；未提及：{join.join(missing)}"
+    if table.not_indexed:
+        line += (f"; not among the indexed reports: {join.join(table.not_indexed)}" if en else
+                 f"；未索引：{join.join(table.not_indexed)}")
     return line
 
 
@@ -202,15 +210,16 @@ def render_answer(answer: Answer, show_scores: bool = False, understood_as: str 
     # Anchors unique per answer: [1] of the second answer must not jump to the first one's source.
     anchor = f"cite-{uuid.uuid4().hex[:8]}"
     citations = "".join(render_citation(h, answer.lang, show_scores, anchor, answer) for h in answer.hits)
-    if answer.abstain:
+    if answer.comparison is not None and answer.comparison.stated():
+        parts.append(f'<ol class="qa-citations">{citations}</ol>')  # the table is the answer
+    elif answer.abstain:
         parts.append(f'<p class="qa-direct qa-none">{text["none"]}</p>')
         if answer.note:  # a place or year the reports do not cover: their passages are beside the point
             parts.append(f'<p class="qa-note">{html.escape(answer.note)}</p>')
         elif citations:
             parts.append(f'<details class="qa-closest"><summary>{text["closest"]}</summary><ol>{citations}</ol></details>')
     else:
-        if answer.comparison is None or not answer.comparison.stated():  # the table is the answer
-            parts.append(direct_line(answer, anchor))
+        parts.append(direct_line(answer, anchor))
         parts.append(f'<ol class="qa-citations">{citations}</ol>')
     parts.append("</div>")
     return "".join(parts)

@@ -203,7 +203,8 @@ class Service:
                           f"damaged, rebuild it: qa index --full") from exc
 
     def followup(self, message: str, previous: str | None) -> str:
-        return resolve_followup(message, previous, self.places)
+        """The question a follow-up ("那璧山区呢？") stands for; the length limit applies first."""
+        return resolve_followup(check_question(message, self.settings), previous, self.places)
 
 
 def _check_dimension(searcher: Searcher) -> None:

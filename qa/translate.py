@@ -38,6 +38,7 @@ whether while because since until upon within without against toward towards ple
 list find according report reports reported mention mentioned say said says year years yearly annual
 annually number numbers total amount figure figures percent percentage approximately around roughly
 nearly overall district county districts counties last previous next current compared respectively
+highest lowest largest smallest fastest slowest higher lower larger smaller faster slower fewest compare
 """.split())
 
 # Tags marking senses a mainland government report would not use.

@@ -73,3 +73,32 @@ def test_comparison_wording():
 def test_the_question_names_its_place_over_the_filter(service):
     answer = service.ask("万州区2023年地区生产总值是多少？", places=["璧山区"])
     assert answer.district == "万州区" and "璧山区" in answer.notice and "万州区" in answer.notice
+
+
+def test_thresholds_compare_in_the_same_unit(service):
+    answer = service.ask("哪些区规上工业增加值增长超过10%？")
+    assert answer.comparison.asked == ">10%" and answer.comparison.matches == ["万州区"]  # 16%; 9% is not above
+    answer = service.ask("Which districts target industrial growth below 10%?")
+    assert answer.comparison.matches == ["荣昌区"]
+
+
+def test_which_is_lower(service):
+    answer = service.ask("万州区和璧山区2023年地区生产总值增长哪个更低？")
+    assert answer.comparison.measure == "growth" and table_summary(answer).startswith("最低：万州区（6.9%")
+
+
+def test_a_modifier_makes_another_indicator():
+    assert asked_indicator("各区民营经济增长目标分别是多少") is None
+    assert asked_indicator("Compare the digital economy across districts") is None
+    assert asked_indicator("各区人均GDP分别是多少") is None
+    assert asked_indicator("各区GDP增长目标") == "地区生产总值"
+
+
+def test_one_place_is_never_a_comparison(service):
+    assert service.ask("万州区城镇和农村居民人均可支配收入分别增长多少？").table == []
+    assert service.ask("万州区地区生产总值总量和增速在全市排名第几？").table == []
+
+
+def test_questions_with_no_content_are_refused(service):
+    for question in ("？？？", "🚀🚀🚀", "万州区？"):
+        assert service.ask(question).abstain, question
