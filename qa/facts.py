@@ -303,26 +303,36 @@ def normalise(phrase: str) -> tuple[str, bool]:
     return (name, True) if name else (phrase, False)
 
 
+_PER_UNIT = re.compile(r"(?:人均|亩均|地均|户均|单位)")
+
+
 def _complete(phrases: list[str]) -> list[str]:
     """Phrases of a list that share their head or modifier ("规上工业产值和增加值",
     "城镇和农村常住居民人均可支配收入"): a part that is no indicator alone borrows from another part
-    when that makes a vocabulary wording."""
+    when that makes a vocabulary wording; a short part after a per-unit phrase shares its modifier
+    ("亩均增加值、税收" → 亩均税收, not 税收收入)."""
     out = []
     for i, p in enumerate(phrases):
-        if vocab.indicator_of(p) or len(p) > 12:
+        borrowed = _borrowed(p, [other for j, other in enumerate(phrases) if j != i])
+        per_unit = next((m for other in phrases[:i] for m in [_PER_UNIT.search(other)] if m), None)
+        if len(p) <= 4 and per_unit and not _PER_UNIT.search(p) and not borrowed:
+            out.append(per_unit.string[:per_unit.end()] + p)
+        elif vocab.indicator_of(p) or len(p) > 12:
             out.append(p)
-            continue
-        found = p
-        for j, other in enumerate(phrases):
-            if j == i:
-                continue
-            candidates = [other[:k] + p for k in range(len(other), 0, -1)] + [p + other[k:] for k in range(len(other))]
-            hit = next((c for c in candidates if vocab.indicator_of(c)), None)
-            if hit:
-                found = hit
-                break
-        out.append(found)
+        else:
+            out.append(borrowed or p)
     return out
+
+
+def _borrowed(part: str, others: list[str]) -> str | None:
+    """The part completed with the start or the end of another part into a vocabulary wording."""
+    for other in others:
+        candidates = ([other[:k] + part for k in range(len(other), 0, -1)] +
+                      [part + other[k:] for k in range(len(other))])
+        hit = next((c for c in candidates if c != part and vocab.indicator_of(c)), None)
+        if hit:
+            return hit
+    return None
 
 
 def _split_list(phrase: str, n: int) -> list[str]:

@@ -230,3 +230,10 @@ def test_cli_facts_reads_the_table_the_build_made(index, settings, capsys):
     assert rows and {r["place"] for r in rows} == {"重庆市万州区"} and all(r["indicator"] == "地区生产总值" for r in rows)
     assert main(["facts", "--index", str(settings.index_dir), "--place", "浦东新区"]) == 1
     assert "Unknown place" in capsys.readouterr().err
+
+
+def test_a_per_unit_modifier_covers_every_part_of_a_list():
+    rows = facts_of("一、2024年工作回顾\n推进亩均效益评价，规上工业亩均增加值、税收分别达到126万元、14.2万元。\n")
+    by_value = {r.value: r.indicator for r in rows}
+    assert by_value[14.2] == "规上工业亩均税收"  # a per-mu figure, not the county's tax revenue
+    assert "税收收入" not in by_value.values()
