@@ -15,6 +15,7 @@ The floor is the time to embed the question alone: no dense search can be faster
 from __future__ import annotations
 
 import json
+import re
 import resource
 import shutil
 import statistics
@@ -202,3 +203,209 @@ def run_all(settings: Settings, data: Path, systems=SYSTEMS) -> list[BenchRow]:
 
 def row_json(row: BenchRow) -> str:
     return json.dumps(asdict(row))
+
+
+# ---- `qa bench --scale`: how the pipeline's own costs grow with the corpus ----------------------
+#
+# A synthetic corpus of N reports from the bundled ones: each copy keeps a source report's text
+# under a new file name, gets another real place (reports/metadata.json) and has its figures
+# scaled by (1 + k/1000) so no two copies share a text (the build skips identical texts). The
+# model-free `hash` embedder keeps the model's cost out of the numbers. Load and search run in a
+# fresh process per size, so its RSS is the loaded index's own.
+
+SCALE_SIZES = (5, 50, 500)
+SCALE_YEAR = 2024
+_NUMBER_RE = re.compile(r"(?<![\d.])(\d+)(?:\.(\d+))?(?![\d.])")
+_SCALE_TEMPLATES = (
+    "{place}2023年地区生产总值是多少？",
+    "{place}2024年地区生产总值增长目标是多少？",
+    "{place}规上工业增加值增长多少？",
+    "{place}城乡居民人均可支配收入增长多少？",
+    "{place}2024年固定资产投资增长目标是多少？",
+    "{place}社会消费品零售总额是多少？",
+    "{place}一般公共预算收入是多少？",
+    "{place}城镇新增就业多少人？",
+    "{place}2023年粮食产量是多少？",
+    "{place}今年的主要预期目标是什么？",
+)
+
+
+@dataclass
+class ScaleRow:
+    reports: int
+    passages: int
+    full_build_s: float
+    add_one_s: float
+    load_s: float
+    rss_mb: float
+    search_p50_ms: float
+    search_p95_ms: float
+    questions: int = 0
+
+
+def scale_places(n: int, exclude: set[str] | None = None) -> list[str]:
+    """n real district/county-level names (codes in order), each the only division of its name,
+    none of them in `exclude` (the bundled reports' places). There are about 2,800: past that the
+    list starts over (generate_corpus gives each round an earlier year, so place + year stay unique)."""
+    from collections import Counter
+
+    from .places import divisions
+
+    places = list(divisions().values())
+    count = Counter(p.name for p in places)
+    exclude = exclude or set()
+    names = [p.name for p in sorted(places, key=lambda p: p.code)
+             if not p.code.endswith("00") and count[p.name] == 1 and p.name not in exclude
+             and p.level in ("district", "county", "county-level city", "autonomous county", "banner")]
+    return [names[i % len(names)] for i in range(n)]
+
+
+def perturb_figures(text: str, factor: float) -> str:
+    """Every figure times `factor`, written with its own number of decimals; years (1949–2100
+    before 年, or any 4-digit 19xx/20xx) and single digits are kept, so dates and years still read."""
+
+    def scale(m: re.Match) -> str:
+        whole, frac = m.group(1), m.group(2)
+        value = float(m.group(0))
+        if frac is None and (len(whole) == 1 or (len(whole) == 4 and 1949 <= value <= 2100)):
+            return m.group(0)
+        if whole.startswith("0") and len(whole) > 1:  # codes such as 023 stay as written
+            return m.group(0)
+        if frac is None and 6 <= len(whole) <= 8 and 1949 <= int(whole[:4]) <= 2100:  # a date run together
+            return m.group(0)
+        decimals = len(frac) if frac else 0
+        return f"{value * factor:.{decimals}f}"
+
+    return _NUMBER_RE.sub(scale, text)
+
+
+def generate_corpus(sources: list[Path], folder: Path, n: int, start: int = 0,
+                    places: list[str] | None = None) -> dict[str, dict]:
+    """Write copies start … start+n-1 of the source reports into `folder` and merge their
+    place and year into its metadata.json; returns {file name: override} of the new copies.
+    Copy i is source i % len(sources), figures scaled by 1 + (i // len(sources) + 1) / 1000."""
+    folder.mkdir(parents=True, exist_ok=True)
+    texts = [p.read_text(encoding="utf-8") for p in sources]
+    if places is None:
+        places = scale_places(start + n)
+    meta_path = folder / "metadata.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    new = {}
+    seen: dict[str, int] = {}
+    for i in range(start):
+        seen[places[i]] = seen.get(places[i], 0) + 1
+    for i in range(start, start + n):
+        source = i % len(sources)
+        text = perturb_figures(texts[source], 1 + (i // len(sources) + 1) / 1000)
+        name = f"synthetic-{i:05d}-{sources[source].stem}.txt"
+        (folder / name).write_text(text, encoding="utf-8")
+        rounds = seen.get(places[i], 0)  # a place used again (past ~2,800 copies): an earlier year
+        seen[places[i]] = rounds + 1
+        new[name] = {"district": places[i], "year": SCALE_YEAR - rounds}
+    meta.update(new)
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    return new
+
+
+def scale_questions(places: list[str], count: int = 50) -> list[str]:
+    """`count` general questions, the templates filled with places spread over the corpus."""
+    picks = [places[round(j * (len(places) - 1) / max(count // len(_SCALE_TEMPLATES), 1))]
+             for j in range(max(count // len(_SCALE_TEMPLATES), 1))] if places else [""]
+    out = [t.format(place=p) for p in picks for t in _SCALE_TEMPLATES]
+    return (out * (count // max(len(out), 1) + 1))[:count]
+
+
+def _rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def scale_load_and_search(settings: Settings, questions: list[str]) -> dict:
+    """In this (fresh) process: time Service(settings) (load_index + Searcher), RSS after it,
+    then Service.ask latencies over the questions (one warm-up question first, not counted)."""
+    from .service import Service
+
+    t0 = time.perf_counter()
+    service = Service(settings)
+    load_s = time.perf_counter() - t0
+    rss = _rss_mb()
+    service.ask(questions[0])  # warm-up: the embedder's first call, lazy caches
+    latencies = [_timed_ms(service.ask, q)[1] for q in questions]
+    return {"load_s": load_s, "rss_mb": rss, "search_p50_ms": statistics.median(latencies),
+            "search_p95_ms": percentile(latencies, 0.95), "questions": len(latencies)}
+
+
+def _scale_child(settings: Settings, questions: list[str]) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+        json.dump(questions, f, ensure_ascii=False)
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "qa", "bench", "--one-scale", f.name, "--index", str(settings.index_dir),
+             "--reports", str(settings.reports_dir), "--embedder", settings.embedder],
+            capture_output=True, text=True, check=False,
+        )
+    finally:
+        Path(f.name).unlink(missing_ok=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"scale load/search failed: {out.stderr.strip().splitlines()[-3:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_scale_size(settings: Settings, n: int, work: Path, embedder=None, questions: int = 50) -> ScaleRow:
+    """One size: generate n reports in work/, full build, add one more (incremental), then load
+    and search in a fresh process. `settings` gives the source reports and the embedder."""
+    import gc
+
+    from .ingest import report_files
+
+    sources = [p for p in report_files(settings.reports_dir) if p.suffix == ".txt"]
+    originals = set()
+    try:
+        originals = {d["district"] for d in load_index(settings.index_dir).documents.values() if d.get("district")}
+    except Exception:  # no index: the places of the bundled reports are only avoided when known
+        pass
+    places = scale_places(n + 1, exclude=originals | {"万州区", "璧山区", "大足区", "梁平区", "荣昌区"})
+    reports, index_dir = work / f"reports-{n}", work / f"index-{n}"
+    generate_corpus(sources, reports, n, places=places)
+    bench = settings.with_(reports_dir=reports, index_dir=index_dir)
+    embedder = embedder or get_embedder(settings.embedder)
+    full = build_index(bench, full=True, embedder=embedder)
+    generate_corpus(sources, reports, 1, start=n, places=places)
+    added = build_index(bench, embedder=embedder)
+    if len(added.added) != 1:
+        raise RuntimeError(f"adding one report added {added.added}, skipped {added.skipped}")
+    del full.documents[:], added.documents[:]
+    gc.collect()
+    measured = _scale_child(bench, scale_questions(places[:n + 1], questions))
+    passages = full.chunks
+    shutil.rmtree(reports, ignore_errors=True)
+    shutil.rmtree(index_dir, ignore_errors=True)
+    return ScaleRow(n, passages, full.seconds, added.seconds, measured["load_s"], measured["rss_mb"],
+                    measured["search_p50_ms"], measured["search_p95_ms"], measured["questions"])
+
+
+def run_scale(settings: Settings, sizes=SCALE_SIZES, questions: int = 50, say=None) -> list[ScaleRow]:
+    """Every size in its own scratch folder, removed afterwards."""
+    embedder = get_embedder(settings.embedder)  # loaded once, outside every timing
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="qa-scale-") as tmp:
+        for n in sizes:
+            row = run_scale_size(settings, n, Path(tmp), embedder, questions)
+            rows.append(row)
+            if say:
+                say(f"{n} reports: done")
+    return rows
+
+
+def scale_table(rows: list[ScaleRow]) -> str:
+    lines = ["| reports | passages | full build s | add one s | load s | RSS MB | search p50 / p95 ms |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        lines.append(f"| {r.reports} | {r.passages} | {r.full_build_s:.2f} | {r.add_one_s:.2f} | "
+                     f"{r.load_s:.3f} | {r.rss_mb:.0f} | {r.search_p50_ms:.1f} / {r.search_p95_ms:.1f} |")
+    return "\n".join(lines)

@@ -329,6 +329,14 @@ def cmd_bench(args) -> int:
     from .bench import SYSTEMS, row_json, run_all, run_one
 
     settings = _settings(args)
+    if args.one_scale:  # internal: load the index and time questions in this fresh process
+        from .bench import scale_load_and_search
+
+        questions = json.loads(Path(args.one_scale).read_text(encoding="utf-8"))
+        print(json.dumps(scale_load_and_search(settings, questions)))
+        return 0
+    if args.scale:
+        return _bench_scale(args, settings)
     if args.one:
         print(row_json(run_one(args.one, settings, Path(args.data))))
         return 0
@@ -352,6 +360,30 @@ def cmd_bench(args) -> int:
     for r in rows:
         if r.incremental_add_s is not None:
             print(f"\n{r.system}: incremental rebuild after adding one report: {r.incremental_add_s:.1f} s")
+    return 0
+
+
+def _bench_scale(args, settings) -> int:
+    import platform
+
+    from .bench import run_scale, scale_table
+
+    try:
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        raise QAError(f"--sizes takes whole numbers such as 5,50,500, not {args.sizes!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise QAError("--sizes takes whole numbers of at least 1, such as 5,50,500")
+    if not args.embedder:
+        settings = settings.with_(embedder="hash")  # model-free: only the pipeline's own costs show
+    started = time.perf_counter()
+    rows = run_scale(settings, sizes, say=lambda m: print(m, file=sys.stderr, flush=True))
+    print(f"qa bench --scale — {time.strftime('%Y-%m-%d')}, {platform.machine()} {os.cpu_count()} cores, "
+          f"embedder {settings.embedder}, synthetic copies of the reports in {settings.reports_dir}\n")
+    print(scale_table(rows))
+    print(f"\nadd one: one more report, incremental build; load, RSS and search: a fresh process on the index "
+          f"after the add (N+1 reports), Service(settings) then Service.ask over {rows[0].questions} questions; "
+          f"total {time.perf_counter() - started:.0f} s")
     return 0
 
 
@@ -430,6 +462,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=str(ROOT / "eval" / "dev.jsonl"), help="questions (and evidence) to run")
     p.add_argument("--systems", default="project,langchain,bm25")
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one system in this process
+    p.add_argument("--scale", action="store_true",
+                   help="scaling: synthetic corpora of --sizes reports (copies of the reports with other places and "
+                        "figures); build, add-one, load, RSS and search times, with the hash embedder unless --embedder")
+    p.add_argument("--sizes", default="5,50,500",
+                   help="corpus sizes for --scale (default 5,50,500: about 70 s on 2 cores; 5000 takes long, "
+                        "roughly 10 minutes or more, and its build needs over 10 GB of memory)")
+    p.add_argument("--one-scale", help=argparse.SUPPRESS)  # internal: load and search in this process
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("facts", parents=[common],
