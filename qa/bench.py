@@ -214,7 +214,6 @@ def row_json(row: BenchRow) -> str:
 # fresh process per size, so its RSS is the loaded index's own.
 
 SCALE_SIZES = (5, 50, 500)
-SCALE_YEAR = 2024
 _NUMBER_RE = re.compile(r"(?<![\d.])(\d+)(?:\.(\d+))?(?![\d.])")
 _SCALE_TEMPLATES = (
     "{place}2023年地区生产总值是多少？",
@@ -283,9 +282,13 @@ def generate_corpus(sources: list[Path], folder: Path, n: int, start: int = 0,
                     places: list[str] | None = None) -> dict[str, dict]:
     """Write copies start … start+n-1 of the source reports into `folder` and merge their
     place and year into its metadata.json; returns {file name: override} of the new copies.
-    Copy i is source i % len(sources), figures scaled by 1 + (i // len(sources) + 1) / 1000."""
+    Copy i is source i % len(sources), figures scaled by 1 + (i // len(sources) + 1) / 1000, and
+    has its source's year (as the report states it), earlier each time its place comes round again."""
+    from .ingest import load_document
+
     folder.mkdir(parents=True, exist_ok=True)
     texts = [p.read_text(encoding="utf-8") for p in sources]
+    years = [load_document(p).year for p in sources]
     if places is None:
         places = scale_places(start + n)
     meta_path = folder / "metadata.json"
@@ -301,7 +304,7 @@ def generate_corpus(sources: list[Path], folder: Path, n: int, start: int = 0,
         (folder / name).write_text(text, encoding="utf-8")
         rounds = seen.get(places[i], 0)  # a place used again (past ~2,800 copies): an earlier year
         seen[places[i]] = rounds + 1
-        new[name] = {"district": places[i], "year": SCALE_YEAR - rounds}
+        new[name] = {"district": places[i], "year": years[source] - rounds}
     meta.update(new)
     meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
     return new
@@ -361,15 +364,12 @@ def run_scale_size(settings: Settings, n: int, work: Path, embedder=None, questi
     and search in a fresh process. `settings` gives the source reports and the embedder."""
     import gc
 
-    from .ingest import report_files
+    from .ingest import load_document, report_files
 
     sources = [p for p in report_files(settings.reports_dir) if p.suffix == ".txt"]
-    originals = set()
-    try:
-        originals = {d["district"] for d in load_index(settings.index_dir).documents.values() if d.get("district")}
-    except Exception:  # no index: the places of the bundled reports are only avoided when known
-        pass
-    places = scale_places(n + 1, exclude=originals | {"万州区", "璧山区", "大足区", "梁平区", "荣昌区"})
+    # The copies' places avoid the places of the reports they are copied from (read from them).
+    originals = {load_document(p).district for p in sources}
+    places = scale_places(n + 1, exclude=originals)
     reports, index_dir = work / f"reports-{n}", work / f"index-{n}"
     generate_corpus(sources, reports, n, places=places)
     bench = settings.with_(reports_dir=reports, index_dir=index_dir)
