@@ -319,8 +319,18 @@ def asked_figure(query: Query, sentence: str, terms: list[ContentTerm]) -> tuple
 
 def ask(searcher: Searcher, question: str, k: int = 5, districts: list[str] | None = None,
         retriever: str = "hybrid") -> Answer:
-    """The whole way from a question to a cited answer: analyse, retrieve, decide."""
+    """The whole way from a question to a cited answer: analyse, retrieve, decide. A question that
+    names its own place is answered for it even when `districts` (a filter) says otherwise, with
+    a notice saying the filter was set aside."""
     query = searcher.analyze(question)
+    notice = ""
+    if districts and query.places and not set(query.places) <= set(searcher.place_keys(districts)):
+        named = "、".join(p.name for p in searcher.places if p.key in query.places)
+        notice = (f"The district filter ({', '.join(districts)}) was set aside: the question asks about {named}."
+                  if query.lang == "en" else f"问题问的是{named}，未按所选区县（{'、'.join(districts)}）筛选。")
+        districts = None
     hits = searcher.search_query(query, k=k, places=districts or None, retriever=retriever)
-    return make_answer(query, hits, searcher, searcher.place_keys(districts) if districts else None)
+    answer = make_answer(query, hits, searcher, searcher.place_keys(districts) if districts else None)
+    answer.notice = notice
+    return answer
 

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from .answer import Answer, make_answer
+from .answer import Answer, ask
 from .config import Settings, check_k, check_question
 from .embed import Embedder
 from .errors import EmbedderMismatchError, QAError, ReportError
@@ -182,18 +182,7 @@ class Service:
                 raise QAError(f"Unknown place {', '.join(unknown)}; indexed: {', '.join(searcher.districts)}")
         _check_dimension(searcher)
         try:
-            query = searcher.analyze(question)
-            notice = ""
-            if places and query.places and not set(query.places) <= set(searcher.place_keys(places)):
-                # The question names its place: answer it, and say the filter was set aside.
-                named = "、".join(p.name for p in searcher.places if p.key in query.places)
-                notice = (f"The district filter ({', '.join(places)}) was set aside: the question asks about {named}."
-                          if query.lang == "en" else f"问题问的是{named}，未按所选区县（{'、'.join(places)}）筛选。")
-                places = None
-            hits = searcher.search_query(query, k=k, places=places or None, retriever=retriever)
-            answer = make_answer(query, hits, searcher, searcher.place_keys(places) if places else None)
-            answer.notice = notice
-            return answer
+            return ask(searcher, question, k, places, retriever)
         except QAError:
             raise
         except Exception as exc:  # a bare AssertionError from faiss once reached the web API as {"error": ""}
