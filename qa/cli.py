@@ -388,13 +388,12 @@ def _bench_scale(args, settings) -> int:
 
 
 def cmd_facts(args) -> int:
-    from .facts import facts_csv, facts_for_index, facts_table
+    from .facts import facts_csv, facts_table
 
     if args.year is not None and not 1900 <= args.year <= 2200:
         raise QAError(f"--year must be a year such as 2024, not {args.year}")
-    facts = facts_for_index(_settings(args).index_dir,
-                            indicator=args.indicator, kind=args.kind, year=args.year,
-                            places=_districts(args.place), measure=args.measure)
+    facts = _service(args).facts(indicator=args.indicator, kind=args.kind, year=args.year,
+                                 places=_districts(args.place), measure=args.measure)
     if args.json:
         print(json.dumps([f.to_json() for f in facts], ensure_ascii=False, indent=2))
     elif args.csv:

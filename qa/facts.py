@@ -890,16 +890,6 @@ def _open(db_path: Path) -> _Connection:
     return connection
 
 
-# ---- the live index --------------------------------------------------------------------------
-
-def facts_for_index(index_dir: Path, **filters) -> list[Fact]:
-    """query_facts on the live build's table (index/builds/<id>/facts.sqlite), once the build has
-    passed load_index's checks (a damaged or missing table says so, with the command to rebuild)."""
-    from .store import load_index
-
-    return query_facts(load_index(Path(index_dir)).facts_path, **filters)
-
-
 # ---- printing --------------------------------------------------------------------------------
 
 TABLE_COLUMNS = ("place", "year", "kind", "indicator", "measure", "value", "qualifier", "cited", "sentence")

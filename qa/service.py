@@ -16,6 +16,7 @@ from .answer import Answer, ask
 from .config import Settings, check_k, check_question
 from .embed import Embedder
 from .errors import EmbedderMismatchError, QAError, ReportError
+from .facts import Fact, query_facts
 from .ingest import accept_upload
 from .query import Query, resolve_followup
 from .search import Searcher
@@ -109,6 +110,10 @@ class Service:
 
     def chunk_counts(self) -> Counter:
         return Counter(c.source for c in self.searcher.index.chunks)
+
+    def facts(self, **filters) -> list[Fact]:
+        """Rows of the loaded build's fact table (qa facts); filters as facts.query_facts takes them."""
+        return query_facts(self.searcher.index.facts_path, **filters)
 
     def status(self) -> str:
         return index_status(self.settings)
