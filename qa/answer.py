@@ -244,8 +244,8 @@ def _choose(query: Query, hits: list[Hit], terms: list[ContentTerm], searcher: S
         score = lexical + SIMILARITY_WEIGHT * (float(sim) - top) / 0.1 + 0.05 / hit.rank
         if best is None or score > best[0]:
             best = (score, hit, start, end, float(sim))
-    for _, hit, start, end, _ in [best]:  # the answering passage shows the answering sentence
-        hit.sentence, hit.sentence_start, hit.sentence_end = hit.text[start:end], start, end
+    _, hit, start, end, _ = best  # the answering passage shows the answering sentence
+    hit.sentence, hit.sentence_start, hit.sentence_end = hit.text[start:end], start, end
     return best
 
 
