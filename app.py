@@ -89,7 +89,7 @@ class App:
         return self.service.ask(question, k, districts)
 
     def reports_markdown(self) -> str:
-        return render_reports(self.service.documents(), self.service.chunk_counts())
+        return render_reports(self.service.reports(), self.service.chunk_counts())
 
     def add_reports(self, paths: list[tuple[Path, str]], progress) -> str:
         """Validate, copy and index uploads; returns a status message."""

@@ -213,7 +213,7 @@ def row_json(row: BenchRow) -> str:
 # model-free `hash` embedder keeps the model's cost out of the numbers. Load and search run in a
 # fresh process per size, so its RSS is the loaded index's own.
 
-SCALE_SIZES = (5, 50, 500)
+SCALE_SIZES = (5, 50, 500, 5000)
 _NUMBER_RE = re.compile(r"(?<![\d.])(\d+)(?:\.(\d+))?(?![\d.])")
 _SCALE_TEMPLATES = (
     "{place}2023年地区生产总值是多少？",
@@ -408,4 +408,68 @@ def scale_table(rows: list[ScaleRow]) -> str:
     for r in rows:
         lines.append(f"| {r.reports} | {r.passages} | {r.full_build_s:.2f} | {r.add_one_s:.2f} | "
                      f"{r.load_s:.3f} | {r.rss_mb:.0f} | {r.search_p50_ms:.1f} / {r.search_p95_ms:.1f} |")
+    return "\n".join(lines)
+
+
+# ---- FAISS alone at a million vectors ----------------------------------------------------------
+
+@dataclass
+class FaissRow:
+    kind: str
+    vectors: int
+    build_s: float
+    search_p50_ms: float
+    search_p95_ms: float
+    recall_at_k: float  # share of flat's top k that this index also returns (1.0 for flat)
+    k: int
+
+
+def faiss_only(settings: Settings, n: int = 1_000_000, dim: int = 384, queries: int = 200, k: int = 200,
+               seed: int = 0) -> list[FaissRow]:
+    """Dense search alone over n random unit vectors: flat (exact) and the HNSW index segments
+    use above settings.hnsw_min_rows, one query at a time; recall of HNSW against flat at k.
+    Queries are stored vectors plus noise, so each has true near neighbours."""
+    import faiss
+
+    rng = np.random.default_rng(seed)
+    data = rng.standard_normal((n, dim), dtype=np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    picks = rng.choice(n, queries, replace=False)
+    q = data[picks] + 0.5 * rng.standard_normal((queries, dim), dtype=np.float32) / np.sqrt(dim)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    rows, truth = [], []
+    t0 = time.perf_counter()
+    flat = faiss.IndexFlatIP(dim)
+    flat.add(data)
+    build = time.perf_counter() - t0
+    latencies = []
+    for i in range(queries):
+        t = time.perf_counter()
+        _, found = flat.search(q[i:i + 1], k)
+        latencies.append((time.perf_counter() - t) * 1000)
+        truth.append(set(found[0].tolist()))
+    rows.append(FaissRow("flat", n, build, statistics.median(latencies), percentile(latencies, 0.95), 1.0, k))
+    t0 = time.perf_counter()
+    hnsw = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = settings.hnsw_ef_construction
+    hnsw.add(data)
+    build = time.perf_counter() - t0
+    params = faiss.SearchParametersHNSW(efSearch=max(settings.hnsw_ef_search, k))
+    latencies, recall = [], []
+    for i in range(queries):
+        t = time.perf_counter()
+        _, found = hnsw.search(q[i:i + 1], k, params=params)
+        latencies.append((time.perf_counter() - t) * 1000)
+        recall.append(len(truth[i] & set(found[0].tolist())) / k)
+    rows.append(FaissRow(f"hnsw M={settings.hnsw_m} efC={settings.hnsw_ef_construction} "
+                         f"efS={max(settings.hnsw_ef_search, k)}", n, build, statistics.median(latencies),
+                         percentile(latencies, 0.95), statistics.mean(recall), k))
+    return rows
+
+
+def faiss_table(rows: list[FaissRow]) -> str:
+    lines = ["| index | vectors | build s | search p50 / p95 ms | recall@k vs flat |", "| --- | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        lines.append(f"| {r.kind} | {r.vectors:,} | {r.build_s:.1f} | {r.search_p50_ms:.2f} / {r.search_p95_ms:.2f} | "
+                     f"{r.recall_at_k:.3f} (k={r.k}) |")
     return "\n".join(lines)

@@ -49,10 +49,13 @@ def cmd_index(args) -> int:
         if bar is not None:
             bar.update(n)
 
-    report = Service(settings, load=False).build(full=args.full, on_message=lambda m: print(m, file=sys.stderr),
-                                                 on_embed_start=start, on_progress=progress)
+    service = Service(settings, load=False)
+    report = service.build(full=args.full, on_message=lambda m: print(m, file=sys.stderr),
+                           on_embed_start=start, on_progress=progress)
     if bar is not None:
         bar.close()
+    if report.modified and not report.full:  # the add is live; merge small segments if a tier is full
+        service.merge(on_message=lambda m: print(m, file=sys.stderr))
     kind = "full build" if report.full else ("incremental" if report.modified else "up to date")
     print(f"index: {settings.index_dir} ({kind}, {report.seconds:.1f}s) — {len(report.documents)} reports, "
           f"{report.chunks} chunks, {report.embedded} embedded")
@@ -366,7 +369,7 @@ def cmd_bench(args) -> int:
 def _bench_scale(args, settings) -> int:
     import platform
 
-    from .bench import run_scale, scale_table
+    from .bench import faiss_only, faiss_table, run_scale, scale_table
 
     try:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -384,6 +387,9 @@ def _bench_scale(args, settings) -> int:
     print(f"\nadd one: one more report, incremental build; load, RSS and search: a fresh process on the index "
           f"after the add (N+1 reports), Service(settings) then Service.ask over {rows[0].questions} questions; "
           f"total {time.perf_counter() - started:.0f} s")
+    if args.faiss_vectors:
+        print(f"\nFAISS alone, {args.faiss_vectors:,} random unit vectors (384 dims), one query at a time, k=200:\n")
+        print(faiss_table(faiss_only(settings, n=args.faiss_vectors)))
     return 0
 
 
@@ -414,6 +420,8 @@ def cmd_status(args) -> int:
     manifest = read_manifest(settings.index_dir)
     if manifest and args.verbose:
         shown = {k: v for k, v in manifest.items() if k not in ("reports", "files")}  # files: one line per index file
+        shown["segments"] = [{k: v for k, v in r.items() if k != "sources"} | {"reports": len(r.get("sources", []))}
+                             for r in manifest.get("segments", [])]
         print(json.dumps(shown, ensure_ascii=False, indent=2))
     return 0 if status == "fresh" else 1
 
@@ -464,9 +472,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", action="store_true",
                    help="scaling: synthetic corpora of --sizes reports (copies of the reports with other places and "
                         "figures); build, add-one, load, RSS and search times, with the hash embedder unless --embedder")
-    p.add_argument("--sizes", default="5,50,500",
-                   help="corpus sizes for --scale (default 5,50,500: about 70 s on 2 cores; 5000 takes long, "
-                        "roughly 10 minutes or more, and its build needs over 10 GB of memory)")
+    p.add_argument("--sizes", default="5,50,500,5000",
+                   help="corpus sizes for --scale (default 5,50,500,5000; 5,50,500 take about 2 minutes on 2 cores, "
+                        "5000 about half an hour)")
+    p.add_argument("--faiss-vectors", type=int, default=1_000_000,
+                   help="with --scale: FAISS-only search over this many random vectors, flat vs HNSW (0: skip)")
     p.add_argument("--one-scale", help=argparse.SUPPRESS)  # internal: load and search in this process
     p.set_defaults(func=cmd_bench)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from .errors import QAError
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,6 +67,18 @@ class Settings:
     # Seconds a build waits for another build of the same index (another `qa index`, an upload in
     # another app) before it gives up (QA_BUILD_LOCK_TIMEOUT). A full e5 build of 5 reports takes ~30 s.
     build_lock_timeout: float = 600
+    # Dense index per segment (qa/segment.py): exact flat below hnsw_min_rows passages, HNSW above
+    # (scripts/ann_bench.py measures recall against flat and latency). A place filter that leaves
+    # at most filter_exact_max rows is searched exactly over just those rows.
+    hnsw_min_rows: int = 50_000
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 128
+    filter_exact_max: int = 20_000
+    # Embedding fan-out (qa/fanout.py): processes on this machine (QA_EMBED_WORKERS), or a Ray
+    # cluster's address (QA_RAY_ADDRESS, e.g. ray://head:10001) to spread a big build over machines.
+    embed_workers: int = 1
+    ray_address: str = ""
 
     def with_(self, **changes) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -88,6 +100,9 @@ def load_settings() -> Settings:
         max_text_mb=float(_env("QA_MAX_TEXT_MB", str(base.max_text_mb))),
         max_question_chars=int(_env("QA_MAX_QUESTION_CHARS", str(base.max_question_chars))),
         build_lock_timeout=float(_env("QA_BUILD_LOCK_TIMEOUT", str(base.build_lock_timeout))),
+        hnsw_min_rows=int(_env("QA_HNSW_MIN_ROWS", str(base.hnsw_min_rows))),
+        embed_workers=int(_env("QA_EMBED_WORKERS", str(base.embed_workers))),
+        ray_address=_env("QA_RAY_ADDRESS", base.ray_address),
     )
 
 

@@ -22,14 +22,14 @@ import os
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from . import indicators as vocab
 from .chunk import Chunk
-from .errors import NoIndexError, QAError
+from .errors import QAError
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -682,6 +682,8 @@ CREATE TABLE facts (place TEXT NOT NULL, indicator TEXT NOT NULL, measure TEXT N
                     unit TEXT NOT NULL, kind TEXT NOT NULL, qualifier TEXT NOT NULL, year INTEGER, source TEXT NOT NULL,
                     start INTEGER NOT NULL, "end" INTEGER NOT NULL, sentence TEXT NOT NULL, phrase TEXT NOT NULL,
                     standard INTEGER NOT NULL, sha256 TEXT NOT NULL);
+"""
+_INDEXES = """
 CREATE INDEX facts_by_indicator ON facts (indicator);
 CREATE INDEX facts_by_place ON facts (place);
 """
@@ -726,12 +728,13 @@ def write_facts(db_path: Path, documents: Iterable[dict], chunks_by_source: dict
     """Write the fact table of `documents` (documents.jsonl records, with text) to db_path.
 
     With previous_db (the live build's table), a document whose sha256, place and year are
-    unchanged keeps its rows without being re-read; others are extracted, removed ones dropped.
-    The file is written beside db_path and moved into place, so a reader never sees half of it.
+    unchanged keeps its rows, copied inside SQLite without being re-read (records without text
+    are enough for those); others are extracted, removed ones dropped. The file is written
+    beside db_path and moved into place, so a reader never sees half of it.
     """
     db_path = Path(db_path)
     documents = list(documents)
-    old_docs, old_rows = _previous_tables(previous_db)
+    old_docs = _previous_documents(previous_db)
     report = FactsReport(removed=sorted(set(old_docs) - {d["source"] for d in documents}))
     tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
@@ -739,20 +742,47 @@ def write_facts(db_path: Path, documents: Iterable[dict], chunks_by_source: dict
         with _connect_write(tmp) as db:
             db.executescript(_SCHEMA)
             db.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (fingerprint(),))
+            kept = [d["source"] for d in documents if old_docs.get(d["source"]) == _doc_key(d)]
+            if kept:
+                db.execute("ATTACH DATABASE ? AS old", (f"{Path(previous_db).resolve().as_uri()}?mode=ro&immutable=1",))
+                db.execute("CREATE TEMP TABLE kept (source TEXT PRIMARY KEY)")
+                db.executemany("INSERT INTO kept VALUES (?)", [(k,) for k in kept])
+                db.execute("INSERT INTO documents SELECT * FROM old.documents WHERE source IN (SELECT source FROM kept)")
+                db.execute("INSERT INTO facts SELECT * FROM old.facts WHERE source IN (SELECT source FROM kept) "
+                           "ORDER BY rowid")
+                report.kept = kept
+                report.rows += db.execute("SELECT count(*) FROM facts").fetchone()[0]
+                db.commit()
+                db.execute("DETACH DATABASE old")
             for doc in documents:
-                source = doc["source"]
-                if old_docs.get(source) == _doc_key(doc):
-                    rows = old_rows.get(source, [])
-                    report.kept.append(source)
-                else:
-                    rows = [_fact_row(f) for f in extract(doc, chunks_by_source.get(source, []))]
-                    report.extracted.append(source)
+                if doc["source"] in set(kept):
+                    continue
+                rows = [_fact_row(f) for f in extract(doc, chunks_by_source.get(doc["source"], []))]
+                report.extracted.append(doc["source"])
                 _insert(db, doc, rows)
                 report.rows += len(rows)
+            db.executescript(_INDEXES)
         os.replace(tmp, db_path)
     finally:
         tmp.unlink(missing_ok=True)
     return report
+
+
+def _previous_documents(previous_db: Path | None) -> dict[str, tuple]:
+    """source → document key of a previous table made by this same extractor; empty when there is
+    none, it is unreadable, or the extractor has changed since."""
+    if previous_db is None or not Path(previous_db).is_file():
+        return {}
+    try:
+        with _connect_read(Path(previous_db)) as db:
+            meta = dict(db.execute("SELECT key, value FROM meta"))
+            if meta.get("fingerprint") != fingerprint():
+                return {}
+            return {s: (sha, place, year) for s, sha, place, year in
+                    db.execute("SELECT source, sha256, place, year FROM documents")}
+    except sqlite3.Error as exc:
+        log.warning("previous fact table %s unreadable (%s): extracting every report", previous_db, exc)
+        return {}
 
 
 def _fact_row(f: Fact) -> tuple:
@@ -767,27 +797,6 @@ def _insert(db: sqlite3.Connection, doc: dict, rows: list[tuple]) -> None:
                 year, len(rows)))
     db.executemany(f"INSERT INTO facts ({', '.join(_FACT_COLUMNS)}, sha256) VALUES ({', '.join('?' * 15)})",
                    [(*r, sha) for r in rows])
-
-
-def _previous_tables(previous_db: Path | None) -> tuple[dict[str, tuple], dict[str, list[tuple]]]:
-    """(source → document key, source → fact rows) of a previous table made by this same extractor;
-    empty when there is none, it is unreadable, or the extractor has changed since."""
-    if previous_db is None or not Path(previous_db).is_file():
-        return {}, {}
-    try:
-        with _connect_read(Path(previous_db)) as db:
-            meta = dict(db.execute("SELECT key, value FROM meta"))
-            if meta.get("fingerprint") != fingerprint():
-                return {}, {}
-            docs = {s: (sha, place, year) for s, sha, place, year in
-                    db.execute("SELECT source, sha256, place, year FROM documents")}
-            rows: dict[str, list[tuple]] = {}
-            for row in db.execute(f"SELECT {', '.join(_FACT_COLUMNS)} FROM facts ORDER BY rowid"):
-                rows.setdefault(row[8], []).append(tuple(row))
-            return docs, rows
-    except sqlite3.Error as exc:
-        log.warning("previous fact table %s unreadable (%s): extracting every report", previous_db, exc)
-        return {}, {}
 
 
 class _Connection:
@@ -808,7 +817,8 @@ class _Connection:
 
 
 def _connect_write(path: Path) -> _Connection:
-    return _Connection(str(path))
+    """Opened as a URI, so the previous table can be ATTACHed read-only and immutable."""
+    return _Connection(Path(path).resolve().as_uri(), uri=True)
 
 
 def _connect_read(path: Path) -> _Connection:

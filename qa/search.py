@@ -1,10 +1,14 @@
-"""Retrieval: dense + keyword rankings of the passages and their fusion into candidate Hits.
+"""Retrieval: dense + keyword candidates of the passages and their fusion into Hits.
 
-Fusion is reciprocal rank fusion over three rankings of the allowed chunks: dense (FAISS inner
-product), keyword (BM25 over character bigrams), and "exact figures" (chunks that contain the
-numbers the question names, e.g. 16%, 983亿元). Places named in the question (qa/query.py)
-restrict the search to their reports. `rerank` is the seam for a reranker: it gets the query and
-the fused candidates and returns them reordered.
+Each retriever returns only its best `candidates` passages (a few hundred), searched segment by
+segment (qa/segment.py): dense (FAISS inner product; HNSW in big segments), keyword (BM25 over
+character bigrams, touching only the postings of the question's tokens, with statistics over
+all segments), and "exact figures" (passages that state the numbers the question names, e.g.
+16%, 983亿元, looked up in the segments' figure tables). Fusion (reciprocal rank) and everything
+after it run on those candidates only, so a question's cost does not grow with the corpus beyond
+the retrieval itself. Places named in the question (qa/query.py) restrict every retriever inside
+retrieval, so a filtered search never comes back short. `rerank` is the seam for a reranker: it
+gets the query and the fused candidates and returns them reordered.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from .config import Settings
 from .embed import Embedder, get_embedder
 from .query import IndexedPlace, Query, analyze
 from .store import Index
-from .tokens import numbers_in, tokenize
+from .tokens import tokenize
 
 RETRIEVERS = ("hybrid", "dense", "keyword")
 
@@ -53,22 +57,19 @@ class Hit:
         return asdict(self)
 
 
-def _ranks(scores: np.ndarray, allowed: np.ndarray, limit: int | None = None) -> np.ndarray:
-    """1-based rank of the allowed rows by descending score (only the best `limit` of them when
-    given: the candidates); 0 for the rest."""
-    ranks = np.zeros(len(scores), dtype=np.int64)
-    idx = np.flatnonzero(allowed)
-    if limit is not None and len(idx) > limit:
-        idx = idx[np.argpartition(-scores[idx], limit - 1)[:limit]]
-    order = idx[np.argsort(-scores[idx], kind="stable")]
-    ranks[order] = np.arange(1, len(order) + 1)
-    return ranks
+def _top(rows: np.ndarray, scores: np.ndarray, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The best `limit` (all when None) by descending score, ties by row."""
+    if limit is not None and len(rows) > limit:
+        keep = np.argpartition(-scores, limit - 1)[:limit]
+        rows, scores = rows[keep], scores[keep]
+    order = np.lexsort((rows, -scores))
+    return rows[order], scores[order]
 
 
 def indexed_places(index: Index) -> list[IndexedPlace]:
     """The places of the indexed reports, with the names questions may use for them."""
     seen: dict[str, IndexedPlace] = {}
-    for doc in index.documents.values():
+    for doc in index.reports.values():
         key = doc.get("place") or doc["district"]
         if key not in seen:
             seen[key] = IndexedPlace(key, doc["district"], doc.get("short") or doc["district"],
@@ -85,6 +86,11 @@ def _trim(cache: OrderedDict, size: int) -> None:
         cache.popitem(last=False)
 
 
+def _trim_dict(cache: dict, size: int) -> None:
+    if len(cache) > size:
+        cache.pop(next(iter(cache)))
+
+
 class Searcher:
     """Loaded once (per process or per web app) and reused for every question."""
 
@@ -95,15 +101,6 @@ class Searcher:
         self._embedder = embedder
         self.reranker = reranker
         self.places = indexed_places(index)
-        self._place_of = np.array([c.place or c.district for c in index.chunks])
-        # Figure → rows of the passages that state it: a question's figures are looked up, not scanned for.
-        self._figure_rows: dict[str, list[int]] = {}
-        for row, c in enumerate(index.chunks):
-            for figure in set(numbers_in(c.text)):
-                self._figure_rows.setdefault(figure, []).append(row)
-        self._vocab = index.bm25.vocab_dict
-        self._chunk_year = np.array([c.year for c in index.chunks])
-        self._chunk_half = np.array([c.half for c in index.chunks])
         self._occurs: dict[str, int] = {}
         # Questions run in parallel threads: the caches and the model are used one thread at a time.
         self._model_lock = threading.Lock()
@@ -125,16 +122,38 @@ class Searcher:
         return sorted(set(keys))
 
     def occurs(self, chinese: str) -> int:
-        """In how many passages a Chinese string occurs (for choosing dictionary translations)."""
+        """In how many live passages a string occurs (for choosing dictionary translations), read
+        from the keyword postings: the passages that hold every bigram of it. "" counts them all."""
         count = self._occurs.get(chinese)
-        if count is None:  # "" counts every passage: translate.py uses it as the total
-            count = self._occurs[chinese] = sum(1 for c in self.index.chunks if chinese in c.text)
+        if count is None:
+            count = self._occurs[chinese] = self._count_passages(chinese) if chinese else int(self.index.live.sum())
+            _trim_dict(self._occurs, 100_000)
         return count
+
+    def _count_passages(self, text: str) -> int:
+        tokens = list(dict.fromkeys(tokenize(text, self.index.tokenizer)))
+        if not tokens:
+            return 0
+        total = 0
+        for offset, segment in zip(self.index.offsets, self.index.segments):
+            if len(tokens) == 1 and len(tokens[0]) == 1 and "\u3400" <= tokens[0] <= "\u9fff":
+                # one Chinese character is a token only where it stands alone: look inside bigrams
+                found = [segment.postings(t) for t in segment.tokens_with(tokens[0])]
+                rows = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+            else:
+                lists = sorted((segment.postings(t) for t in tokens), key=len)
+                rows = lists[0]
+                for other in lists[1:]:
+                    if not len(rows):
+                        break
+                    rows = np.intersect1d(rows, other, assume_unique=True)
+            total += int(self.index.live[offset + rows].sum()) if len(rows) else 0
+        return total
 
     def report_years(self, query: Query, places: list[str] | None = None) -> list[int]:
         """Years of the reports a question is about (all reports when it names no place)."""
         keys = set(self.place_keys(places) if places else query.places)
-        return sorted({d["year"] for d in self.index.documents.values()
+        return sorted({d["year"] for d in self.index.reports.values()
                        if d.get("year") and (not keys or (d.get("place") or d["district"]) in keys)})
 
     def analyze(self, question: str) -> Query:
@@ -176,68 +195,102 @@ class Searcher:
             _trim(self._sentence_vectors, SENTENCE_CACHE)
         return matrix @ vector
 
-    def dense_scores(self, query: Query, allowed: np.ndarray | None = None, limit: int | None = None) -> np.ndarray:
-        """Cosine of the question and the passages: the best `limit` of the allowed rows (a place
-        filter applied inside FAISS, so a filtered search never comes back short); -1 for the
-        rest. Without a limit, every passage."""
-        import faiss
+    def allowed(self, keys: list[str] | None) -> np.ndarray | None:
+        """Rows a search may return: live rows of these places (None = every row, nothing deleted)."""
+        live = self.index.live
+        if not keys:
+            return None if live.all() else live
+        ids = [i for i, key in enumerate(self.index.place_keys) if key in set(keys)]
+        return live & np.isin(self.index.place_of, ids)
 
+    def dense_candidates(self, query: Query, allowed: np.ndarray | None, limit: int | None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """(global rows, cosines) of the best `limit` allowed passages (all when None)."""
         vector = self.query_vector(query)
-        n = self.index.vectors.ntotal
-        params = None
-        if allowed is not None and not allowed.all():
-            ids = np.flatnonzero(allowed).astype(np.int64)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
-            n = len(ids)
-        scores, rows = self.index.vectors.search(vector, max(1, min(limit or n, n)), params=params)
-        n = self.index.vectors.ntotal
-        out = np.full(n, -1.0, dtype=np.float32)
-        valid = rows[0] >= 0
-        out[rows[0][valid]] = scores[0][valid]
-        return out
+        rows, scores = [np.zeros(0, np.int64)], [np.zeros(0, np.float32)]
+        for offset, segment in zip(self.index.offsets, self.index.segments):
+            part = None if allowed is None else allowed[offset:offset + segment.rows]
+            if part is not None and part.all():
+                part = None
+            k = segment.rows if limit is None else limit
+            r, sc = segment.dense(vector, k, part, self.settings.hnsw_ef_search,
+                                  self.settings.filter_exact_max if limit is not None else segment.rows)
+            rows.append(r.astype(np.int64) + offset)
+            scores.append(sc.astype(np.float32))
+        return _top(np.concatenate(rows), np.concatenate(scores), limit)
+
+    def keyword_candidates(self, tokens: list[str], allowed: np.ndarray | None, limit: int | None
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(global rows, BM25) of the best `limit` allowed passages with a positive score, and
+        the score of every row (for showing a hit's BM25 even when dense found it)."""
+        scores = self.keyword_scores(tokens)
+        ok = scores > 0
+        if allowed is not None:
+            ok &= allowed
+        rows = np.flatnonzero(ok)
+        top_rows, top_scores = _top(rows, scores[rows], limit)
+        return top_rows, top_scores, scores
 
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:
-        known = [t for t in tokens if t in self._vocab]
-        if not known:
-            return np.zeros(len(self.index.chunks), dtype=np.float32)
-        return np.asarray(self.index.bm25.get_scores(known), dtype=np.float32)
+        """BM25 of every passage (0 for deleted ones); only the tokens' postings are read."""
+        return self.index.keyword_scores(tokens)
 
-    def _fuse(self, query: Query, dense: np.ndarray, keyword: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-        """Reciprocal rank fusion of dense, keyword and exact-figure rankings."""
-        k0 = self.settings.rrf_k
-        limit = self.settings.candidates
-        rankings = [(_ranks(dense, allowed, limit), self.settings.dense_weight),
-                    (_ranks(keyword, allowed & (keyword > 0), limit), self.settings.keyword_weight)]
-        if query.numbers:
-            matched = self.figure_matches(query.numbers)
-            rankings.append((_ranks(matched, allowed & (matched > 0)), 1.0))
-        fused = np.zeros(len(dense), dtype=np.float64)
-        for ranks, weight in rankings:
-            fused += np.where(ranks > 0, weight / (k0 + ranks), 0.0)
-        wanted = self.wanted_half(query)
-        if wanted is not None:
-            fused *= np.where(self._chunk_half == wanted, 1.0 + self.settings.half_boost, 1.0)
-        return fused
+    def dense_scores(self, query: Query, allowed: np.ndarray | None = None, limit: int | None = None) -> np.ndarray:
+        """Cosine of the question and every passage, -1 outside the best `limit` allowed ones."""
+        rows, scores = self.dense_candidates(query, allowed, limit)
+        out = np.full(self.index.rows, -1.0, dtype=np.float32)
+        out[rows] = scores
+        return out
+
+    def figure_candidates(self, numbers: list[str], allowed: np.ndarray | None, limit: int
+                          ) -> tuple[np.ndarray, np.ndarray]:
+        """(global rows, how many of these figures each states), most figures first, then by row."""
+        found: list[np.ndarray] = []
+        for offset, segment in zip(self.index.offsets, self.index.segments):
+            pairs = segment.figure_rows(sorted(set(numbers)))
+            if pairs:
+                found.append(np.array([r for _, r in pairs], dtype=np.int64) + offset)
+        if not found:
+            return np.zeros(0, np.int64), np.zeros(0)
+        rows, counts = np.unique(np.concatenate(found), return_counts=True)
+        if allowed is not None:
+            keep = allowed[rows]
+            rows, counts = rows[keep], counts[keep]
+        return _top(rows, counts.astype(np.float64), limit)
 
     def figure_matches(self, numbers: list[str]) -> np.ndarray:
         """Per passage, how many of these figures (16%, 983) it states."""
-        matched = np.zeros(len(self.index.chunks), dtype=np.float64)
-        for figure in set(numbers):
-            matched[self._figure_rows.get(figure, [])] += 1
+        matched = np.zeros(self.index.rows, dtype=np.float64)
+        rows, counts = self.figure_candidates(numbers, None, None)
+        matched[rows] = counts
         return matched
 
-    def wanted_half(self, query: Query) -> np.ndarray | None:
-        """Per chunk, the half of its report the question asks about, resolved against that
+    def wanted_half(self, query: Query, rows: np.ndarray) -> np.ndarray | None:
+        """Per row, the half of its report the question asks about, resolved against that
         report's own year: a year equal to it is its plan, the year before its review; 今年/this
         year is the plan, 去年/last year the review; else the question's wording decides."""
         if query.years:
-            year = query.years[0]
-            return np.where(year == self._chunk_year, "plan", np.where(year == self._chunk_year - 1, "review", "-"))
+            year, years = query.years[0], self.index.year_of[rows]
+            return np.where(year == years, "plan", np.where(year == years - 1, "review", "-"))
         if query.relative in ("this", "last"):
-            return np.full(len(self._chunk_half), "plan" if query.relative == "this" else "review")
+            return np.full(len(rows), "plan" if query.relative == "this" else "review")
         if query.half:
-            return np.full(len(self._chunk_half), query.half)
+            return np.full(len(rows), query.half)
         return None
+
+    def _fuse(self, query: Query, rankings: list[tuple[np.ndarray, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """Reciprocal rank fusion of ranked candidate lists (rows best first, weight): (rows, fused)."""
+        k0 = self.settings.rrf_k
+        fused: dict[int, float] = {}
+        for rows, weight in rankings:
+            for rank, row in enumerate(rows.tolist(), start=1):
+                fused[row] = fused.get(row, 0.0) + weight / (k0 + rank)
+        rows = np.fromiter(fused, dtype=np.int64, count=len(fused))
+        scores = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
+        wanted = self.wanted_half(query, rows)
+        if wanted is not None:
+            scores = scores * np.where(self.index.half_of[rows] == wanted, 1.0 + self.settings.half_boost, 1.0)
+        return rows, scores
 
     def search(self, question: str, k: int = 5, places: list[str] | None = None, retriever: str = "hybrid") -> list[Hit]:
         return self.search_query(self.analyze(question), k, places, retriever)
@@ -245,31 +298,33 @@ class Searcher:
     def search_query(self, query: Query, k: int = 5, places: list[str] | None = None, retriever: str = "hybrid") -> list[Hit]:
         """Candidates for a question, best first. `places` (keys or names) overrides the places the
         question names."""
-        n = len(self.index.chunks)
-        wanted = self.place_keys(places) if places else query.places
-        allowed = np.isin(self._place_of, wanted) if wanted else np.ones(n, dtype=bool)
-        tokens = tokenize(query.keyword_text, self.index.tokenizer)
         if retriever not in RETRIEVERS:
             raise ValueError(f"retriever must be one of {RETRIEVERS}")
-        dense = (self.dense_scores(query, allowed, self.settings.candidates if retriever == "hybrid" else k)
-                 if retriever != "keyword" else np.zeros(n, dtype=np.float32))
-        keyword = self.keyword_scores(tokens)
+        allowed = self.allowed(self.place_keys(places) if places else query.places)
+        tokens = tokenize(query.keyword_text, self.index.tokenizer)
+        limit = self.settings.candidates or None  # 0: exhaustive, every passage ranked
+        dense_rows, dense = (self.dense_candidates(query, allowed, limit if retriever == "hybrid" else k)
+                             if retriever != "keyword" else (np.zeros(0, np.int64), np.zeros(0, np.float32)))
+        keyword_rows, keyword, all_keyword = self.keyword_candidates(tokens, allowed, limit)
         if retriever == "dense":
-            fused = dense.astype(np.float64)
+            rows, fused = dense_rows, dense.astype(np.float64)
         elif retriever == "keyword":
-            fused = np.where(keyword > 0, keyword, -np.inf).astype(np.float64)
+            rows, fused = keyword_rows, keyword.astype(np.float64)
         else:
-            fused = self._fuse(query, dense, keyword, allowed)
-        fused = np.where(allowed, fused, -np.inf)
-
-        order = [i for i in np.argsort(-fused, kind="stable")[:k] if np.isfinite(fused[i])]
+            rankings = [(dense_rows, self.settings.dense_weight), (keyword_rows, self.settings.keyword_weight)]
+            if query.numbers:
+                rankings.append((self.figure_candidates(query.numbers, allowed, limit or self.index.rows)[0], 1.0))
+            rows, fused = self._fuse(query, rankings)
+        rows, fused = _top(rows, fused, k)
+        cosine = dict(zip(dense_rows.tolist(), dense.tolist()))
+        chunks = self.index.chunk_rows(rows.tolist())
         hits = []
-        for rank, i in enumerate(order, start=1):
-            chunk: Chunk = self.index.chunks[i]
+        for rank, (i, score) in enumerate(zip(rows.tolist(), fused.tolist()), start=1):
+            chunk: Chunk = chunks[i]
             hits.append(Hit(
-                rank=rank, score=round(float(fused[i]), 6), chunk_id=chunk.id, district=chunk.district,
+                rank=rank, score=round(float(score), 6), chunk_id=chunk.id, district=chunk.district,
                 source=chunk.source, title=chunk.title, section=chunk.section, start=chunk.start, end=chunk.end,
-                text=chunk.text, dense=round(float(dense[i]), 4), keyword=round(float(keyword[i]), 4),
+                text=chunk.text, dense=round(float(cosine.get(i, -1.0)), 4), keyword=round(float(all_keyword[i]), 4),
                 place=chunk.place or chunk.district, year=chunk.year, half=chunk.half,
             ))
         if self.reranker is not None:

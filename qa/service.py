@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +19,16 @@ from .facts import Fact, query_facts
 from .ingest import accept_upload
 from .query import Query, resolve_followup
 from .search import Searcher
-from .store import BuildReport, Index, build_index, build_stamp, current_build_id, index_status, load_index
+from .store import (
+    BuildReport,
+    Index,
+    build_index,
+    build_stamp,
+    current_build_id,
+    index_status,
+    load_index,
+    merge_segments,
+)
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -44,6 +52,7 @@ class Service:
         self.searcher: Searcher | None = None
         self.build_id: str | None = None
         self.generation = 0
+        self.merging: threading.Thread | None = None  # the background merge after an upload, if any
         self._stamp: tuple | None = None  # store.build_stamp of CURRENT when the loaded build was chosen
         if load:
             self.reload()
@@ -105,11 +114,16 @@ class Service:
     def districts(self) -> list[str]:
         return self.searcher.districts
 
-    def documents(self) -> dict[str, dict]:
+    def documents(self):
+        """source → the indexed report with its cleaned text (read from the index when asked for)."""
         return self.searcher.index.documents
 
-    def chunk_counts(self) -> Counter:
-        return Counter(c.source for c in self.searcher.index.chunks)
+    def reports(self) -> dict[str, dict]:
+        """source → the indexed report's record (place, year, title…; no text)."""
+        return self.searcher.index.reports
+
+    def chunk_counts(self) -> dict[str, int]:
+        return self.searcher.index.chunk_counts()
 
     def facts(self, **filters) -> list[Fact]:
         """Rows of the loaded build's fact table (qa facts); filters as facts.query_facts takes them."""
@@ -128,17 +142,38 @@ class Service:
             return build_index(self.settings, full=full, embedder=embedder, on_message=on_message,
                                on_embed_start=on_embed_start, on_progress=on_progress)
 
+    def merge(self, on_message: Callable[[str], None] | None = None, background: bool = False) -> list[str] | None:
+        """Merge segments when store.merge_plan asks for it (ten of one size tier, or one mostly
+        deleted), as a new build switched in atomically; questions keep being answered from the
+        loaded build meanwhile. background=True runs it in a thread (the app after an upload)."""
+        if background:
+            thread = threading.Thread(target=self._merge_quietly, name="qa-merge", daemon=True)
+            thread.start()
+            self.merging = thread
+            return None
+        with self._build_lock:
+            merged = merge_segments(self.settings, on_message=on_message)
+        if merged and self.searcher is not None:
+            self.reload()
+        return merged
+
+    def _merge_quietly(self) -> None:
+        try:
+            self.merge()
+        except Exception:  # the add is already live; a failed merge leaves the segments as they are
+            log.exception("background merge failed")
+
     def add_reports(self, files: list[tuple[Path, str]], on_embed_start=None, on_progress=None
                     ) -> tuple[list[str], list[str], BuildReport | None]:
         """Validate and copy uploads, index them incrementally, reload. Returns (added names,
         errors, build report); a file that can't be read, or whose text is already indexed, is
         refused and the index stays as it was. An upload whose name is taken is saved as name-2
         …, and its entry in the added names says so."""
-        from .ingest import safe_report_name, text_key
+        from .ingest import safe_report_name
 
         max_bytes = self.settings.max_upload_mb * 1_000_000
-        documents = self.searcher.index.documents if self.searcher is not None else {}
-        known = {text_key(d["text"]): source for source, d in documents.items() if d.get("text")}
+        reports = self.searcher.index.reports if self.searcher is not None else {}
+        known = {d["text_key"]: source for source, d in reports.items() if d.get("text_key")}
         added, errors, renamed = [], [], {}
         for path, name in files:
             try:
@@ -163,6 +198,7 @@ class Service:
                 errors.append(f"{path.name}: {report.skipped[path.name]}")
                 path.unlink(missing_ok=True)
         self.reload()
+        self.merge(background=True)
         names = [p.name + (f" (saved under this name: {renamed[p.name]} is a different report)"
                            if p.name in renamed else "") for p in added if p.name not in report.skipped]
         return names, errors, report

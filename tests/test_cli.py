@@ -103,7 +103,7 @@ def test_user_mistakes_are_one_line(indexed):
 
 def test_broken_index_says_how_to_rebuild(indexed):
     build = indexed.index_dir / "builds" / (indexed.index_dir / "CURRENT").read_text().strip()
-    (build / "vectors.faiss").write_bytes(b"garbage")
+    (next((build / "segments").iterdir()) / "vectors.faiss").write_bytes(b"garbage")
     result = run(["search", "GDP"], indexed)
     assert result.returncode == 1 and "qa index --full" in result.stderr and "Traceback" not in result.stderr
     assert run(["index", "--full"], indexed).returncode == 0

@@ -204,7 +204,7 @@ def test_service_keeps_its_build_when_the_new_one_is_broken(settings, reports):
     service = Service(settings)
     (reports / "荣昌区-繁体.txt").unlink()
     build_index(settings)
-    (live_build(settings) / "vectors.faiss").write_bytes(b"garbage")
+    (segment(live_build(settings))[0] / "vectors.faiss").write_bytes(b"garbage")
     assert service.ask(QUESTION).district == "万州区"  # answered from the build in memory
     assert "荣昌区" in service.districts
 
@@ -267,33 +267,42 @@ def test_errors_always_carry_text(settings, index, monkeypatch):
 
 # -- 4. damaged index files ----------------------------------------------------------------------
 
+def segment(build) -> tuple[Path, str]:
+    """The first segment folder of a build and its path relative to the build."""
+    name = json.loads((build / "manifest.json").read_text(encoding="utf-8"))["segments"][0]["name"]
+    return build / "segments" / name, f"segments/{name}"
+
+
 def truncate_vectors(build):
-    path = build / "vectors.faiss"
+    folder, rel = segment(build)
+    path = folder / "vectors.faiss"
     path.write_bytes(path.read_bytes()[:1000])
-    return "vectors.faiss", "truncated: 1,000 of"
+    return f"{rel}/vectors.faiss", "truncated: 1,000 of"
 
 
 def cut_chunks(build):
-    path = build / "chunks.jsonl"
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    path.write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
-    return "chunks.jsonl", "truncated"
+    folder, rel = segment(build)
+    path = folder / "chunks.sqlite"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return f"{rel}/chunks.sqlite", "truncated"
 
 
 def garble_bm25(build):
-    path = build / "bm25" / "data.csc.index.npy"
+    folder, rel = segment(build)
+    path = folder / "bm25" / "data.csc.index.npy"
     data = bytearray(path.read_bytes())
     data[-64:] = bytes(64)  # same size, other bytes
     path.write_bytes(bytes(data))
-    return "bm25/data.csc.index.npy", "contents changed"
+    return f"{rel}/bm25/data.csc.index.npy", "contents changed"
 
 
 def edit_chunk_text(build):
-    path = build / "chunks.jsonl"
-    text = path.read_text(encoding="utf-8")
-    assert "增长" in text
-    path.write_text(text.replace("增长", "下降", 1), encoding="utf-8")  # same length in UTF-8
-    return "chunks.jsonl", "contents changed"
+    folder, rel = segment(build)
+    path = folder / "chunks.sqlite"
+    data = path.read_bytes()
+    assert "增长".encode() in data
+    path.write_bytes(data.replace("增长".encode(), "下降".encode(), 1))  # same length in UTF-8
+    return f"{rel}/chunks.sqlite", "contents changed"
 
 
 @pytest.mark.parametrize("damage", [truncate_vectors, cut_chunks, garble_bm25, edit_chunk_text])
@@ -310,7 +319,9 @@ def test_manifest_records_every_file(index):
     files = index.manifest["files"]
     on_disk = {p.relative_to(index.path).as_posix() for p in index.path.rglob("*") if p.is_file()}
     assert set(files) == on_disk - {"manifest.json"}
-    assert {"vectors.faiss", "chunks.jsonl", "documents.jsonl", "bm25/vocab.index.json"} <= set(files)
+    _, rel = segment(index.path)
+    assert {f"{rel}/{name}" for name in ("vectors.faiss", "chunks.sqlite", "columns.npy", "bm25/vocab.index.json")
+            } | {"facts.sqlite"} <= set(files)
     assert all(r["bytes"] > 0 and len(r["sha256"]) == 64 for r in files.values())
 
 
@@ -318,7 +329,7 @@ def test_cli_status_and_search_on_a_damaged_index(settings, index):
     truncate_vectors(index.path)
     result = qa(["status"], settings)
     assert result.returncode == 1
-    assert result.stdout.startswith("broken: vectors.faiss (truncated: 1,000 of ")
+    assert result.stdout.startswith(f"broken: {segment(index.path)[1]}/vectors.faiss (truncated: 1,000 of ")
     assert result.stdout.strip().endswith("— run qa index --full")
     result = qa(["search", "GDP"], settings)
     assert result.returncode == 1 and "Traceback" not in result.stderr

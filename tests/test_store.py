@@ -25,7 +25,7 @@ def test_build_writes_self_describing_index(settings):
 def test_faiss_matches_numpy_brute_force(index):
     vectors = index.vectors.reconstruct_n(0, index.vectors.ntotal)
     query = HashEmbedder().encode_query(["规上工业增加值增长16%"])
-    scores, rows = index.vectors.search(query, 10)
+    scores, rows = index.segments[0].vectors.search(query, 10)
     brute = vectors @ query[0]
     expected = np.argsort(-brute, kind="stable")[:10]
     assert np.allclose(scores[0], brute[expected], atol=1e-5)
@@ -122,7 +122,7 @@ def test_missing_and_broken_index(tmp_path, settings):
         load_index(tmp_path / "nowhere")
     build_index(settings)
     index = load_index(settings.index_dir)
-    (index.path / "chunks.jsonl").write_text('{"broken": true}\n', encoding="utf-8")
+    (next((index.path / "segments").iterdir()) / "chunks.sqlite").write_text('{"broken": true}\n', encoding="utf-8")
     with pytest.raises(BrokenIndexError, match="qa index --full"):
         load_index(settings.index_dir)
     manifest = json.loads((index.path / "manifest.json").read_text(encoding="utf-8"))
