@@ -21,6 +21,8 @@ def _settings(args) -> Settings:
         reports_dir=Path(args.reports) if getattr(args, "reports", None) else None,
         index_dir=Path(args.index) if getattr(args, "index", None) else None,
         embedder=getattr(args, "embedder", None),
+        embed_workers=getattr(args, "workers", None),
+        ray_address=getattr(args, "ray_address", None),
     )
 
 
@@ -438,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", help="reports folder (default: reports/, env QA_REPORTS_DIR)")
     p.add_argument("--full", action="store_true", help="rebuild everything instead of only new or changed reports")
     p.add_argument("--embedder", help="e5 (default), use, e5+use, hash, or st:<model name or folder> (env QA_EMBEDDER)")
+    p.add_argument("--workers", type=int,
+                   help="embed in this many processes (a local Ray cluster; env QA_EMBED_WORKERS; default 1)")
+    p.add_argument("--ray-address", help="embed on an existing Ray cluster, e.g. ray://head:10001 (env QA_RAY_ADDRESS)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-report lines")
     p.set_defaults(func=cmd_index)
 

@@ -403,26 +403,42 @@ def _checkpoint_dir(index_dir: Path, key: dict) -> Path:
     return index_dir / CHECKPOINTS / digest
 
 
-def _embed_report(embedder: Embedder, doc: dict, chunks: list[Chunk], checkpoints: Path,
-                  on_progress: Callable[[int], None] | None) -> np.ndarray:
-    """One report's vectors: from its checkpoint when an earlier, interrupted build embedded it,
-    else embedded now and checkpointed (written whole, then renamed) before the next report."""
+def _checkpoint_path(checkpoints: Path, doc: dict, chunks: list[Chunk]) -> Path:
     what = json.dumps([doc["sha256"], doc.get("override", {}), len(chunks)], ensure_ascii=False, sort_keys=True)
-    path = checkpoints / f"{hashlib.sha256(what.encode()).hexdigest()[:24]}.npy"
-    if path.is_file():
-        try:
-            vectors = np.load(path)
-            if vectors.shape[0] == len(chunks):
-                if on_progress:
-                    on_progress(len(chunks))
-                return vectors
-        except (OSError, ValueError):
-            pass  # a damaged checkpoint is embedded again
-    vectors = embedder.encode_document([c.context() for c in chunks], on_progress=on_progress)
-    checkpoints.mkdir(parents=True, exist_ok=True)
+    return checkpoints / f"{hashlib.sha256(what.encode()).hexdigest()[:24]}.npy"
+
+
+def _read_checkpoint(path: Path, rows: int) -> np.ndarray | None:
+    """A report's vectors from an earlier, interrupted build; None when missing or damaged."""
+    if not path.is_file():
+        return None
+    try:
+        vectors = np.load(path)
+    except (OSError, ValueError):
+        return None  # a damaged checkpoint is embedded again
+    return vectors if vectors.shape[0] == rows else None
+
+
+def _write_checkpoint(path: Path, vectors: np.ndarray) -> None:
+    """Written whole, then renamed: a crash never leaves half a checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.npy")
     np.save(tmp, vectors)
     os.replace(tmp, path)
+
+
+def _embed_report(embedder: Embedder, doc: dict, chunks: list[Chunk], checkpoints: Path,
+                  on_progress: Callable[[int], None] | None) -> np.ndarray:
+    """One report's vectors: from its checkpoint when an earlier, interrupted build embedded it,
+    else embedded now and checkpointed before the next report."""
+    path = _checkpoint_path(checkpoints, doc, chunks)
+    vectors = _read_checkpoint(path, len(chunks))
+    if vectors is not None:
+        if on_progress:
+            on_progress(len(chunks))
+        return vectors
+    vectors = embedder.encode_document([c.context() for c in chunks], on_progress=on_progress)
+    _write_checkpoint(path, vectors)
     return vectors
 
 
@@ -511,15 +527,14 @@ def _build(settings: Settings, full: bool, embedder: Embedder | None, say: Calla
 
     vectors: dict[str, np.ndarray] = {}
     if new_docs:
-        embedder = embedder or get_embedder(spec)
         total = sum(len(c) for c in new_chunks.values())
         if on_embed_start:
             on_embed_start(total)
-        vectors = _embed_reports(embedder, settings, new_docs, new_chunks, _checkpoint_dir(index_dir, key),
+        vectors = _embed_reports(embedder, spec, settings, new_docs, new_chunks, _checkpoint_dir(index_dir, key),
                                  on_progress)
         report.embedded = total
     dim = next(iter(vectors.values())).shape[1] if vectors else int(previous.manifest["dimension"])
-    model = embedder.model if embedder is not None else previous.manifest.get("model")
+    model = (embedder or get_embedder(spec)).model if new_docs else previous.manifest.get("model")
 
     def write(tmp: Path, segments: list[dict], next_segment: int) -> list[dict]:
         if new_docs:
@@ -576,10 +591,35 @@ def _kept_chunks(previous: Index | None, kept: list[dict], facts_current: bool) 
     return out
 
 
-def _embed_reports(embedder: Embedder, settings: Settings, docs: list[dict], chunks: dict[str, list[Chunk]],
-                   checkpoints: Path, on_progress: Callable[[int], None] | None) -> dict[str, np.ndarray]:
-    """Vectors of the new reports, each checkpointed as soon as it is embedded."""
-    return {d["source"]: _embed_report(embedder, d, chunks[d["source"]], checkpoints, on_progress) for d in docs}
+def _embed_reports(embedder: Embedder | None, spec: str, settings: Settings, docs: list[dict],
+                   chunks: dict[str, list[Chunk]], checkpoints: Path,
+                   on_progress: Callable[[int], None] | None) -> dict[str, np.ndarray]:
+    """Vectors of the new reports, each checkpointed as soon as it is embedded: in this process,
+    or fanned out over processes / a Ray cluster (settings.embed_workers, settings.ray_address;
+    qa/fanout.py). Reports checkpointed by an interrupted build are read, not embedded again."""
+    if settings.embed_workers <= 1 and not settings.ray_address:
+        embedder = embedder or get_embedder(spec)
+        return {d["source"]: _embed_report(embedder, d, chunks[d["source"]], checkpoints, on_progress) for d in docs}
+    from .fanout import embed_reports
+
+    out: dict[str, np.ndarray] = {}
+    paths = {d["source"]: _checkpoint_path(checkpoints, d, chunks[d["source"]]) for d in docs}
+    for d in docs:
+        vectors = _read_checkpoint(paths[d["source"]], len(chunks[d["source"]]))
+        if vectors is not None:
+            out[d["source"]] = vectors
+            if on_progress:
+                on_progress(len(vectors))
+
+    def done(source: str, vectors: np.ndarray) -> None:
+        _write_checkpoint(paths[source], vectors)
+        out[source] = vectors
+
+    jobs = [(d["source"], [c.context() for c in chunks[d["source"]]]) for d in docs if d["source"] not in out]
+    if jobs:
+        embed_reports(spec, jobs, workers=max(settings.embed_workers, 1), address=settings.ray_address or None,
+                      on_done=done, on_progress=on_progress)
+    return out
 
 
 def _write_build(settings: Settings, previous: Index | None, segments: list[dict], write, spec: str, key: dict,

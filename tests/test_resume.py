@@ -56,3 +56,20 @@ def test_a_damaged_checkpoint_is_embedded_again(settings):
     resumed = Counting()
     report = build_index(settings, embedder=resumed)
     assert resumed.embedded == report.chunks  # nothing trusted from the damaged file
+
+
+@pytest.mark.slow
+def test_a_build_fanned_out_over_a_local_ray_cluster_equals_the_serial_one(settings, tmp_path):
+    """embed_workers=2: the reports are embedded by two Ray worker processes (qa/fanout.py), each
+    checkpointed as it arrives; the index is the one a serial build makes."""
+    with pytest.raises(Interrupted):
+        build_index(settings, embedder=Counting(fail_after=1))  # one report checkpointed, then a crash
+    fanned = settings.with_(embed_workers=2)
+    progress = []
+    report = build_index(fanned, on_progress=progress.append)
+    assert report.embedded == report.chunks == sum(progress)
+    serial = settings.with_(index_dir=tmp_path / "serial")
+    build_index(serial)
+    a, b = load_index(fanned.index_dir), load_index(serial.index_dir)
+    assert [c.id for c in a.chunks] == [c.id for c in b.chunks]
+    assert np.allclose(a.vectors.reconstruct_n(0, a.rows), b.vectors.reconstruct_n(0, b.rows), atol=1e-6)

@@ -1,0 +1,72 @@
+"""The eval with the retrieval shortcuts of the scale work turned off or forced, on the live index:
+
+- candidates: each retriever hands fusion its best 200 passages (the default) vs every passage
+  ranked (exhaustive, `candidates=0`);
+- dense index: the segments' exact flat index vs an HNSW index built in memory from the same
+  vectors with the settings' parameters (what segments of at least `hnsw_min_rows` passages get).
+
+    .venv/bin/python scripts/eval_variants.py [--data eval/dev.jsonl eval/test.jsonl]
+
+Prints R@5 / MRR / answer right / answerable refused per split and variant, and the number of
+questions whose relevant passages rank differently from the default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from qa.config import load_settings
+from qa.evaluate import load_items, run_eval, summarize
+from qa.search import Searcher
+from qa.store import load_index
+
+
+def hnsw_in_memory(index, settings) -> None:
+    import faiss
+
+    for segment in index.segments:
+        vectors = segment.all_vectors()
+        hnsw = faiss.IndexHNSWFlat(vectors.shape[1], settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = settings.hnsw_ef_construction
+        hnsw.add(vectors)
+        segment.vectors, segment.dense_kind = hnsw, "hnsw"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", nargs="+", default=["eval/dev.jsonl", "eval/test.jsonl"])
+    args = parser.parse_args()
+    settings = load_settings()
+    variants = {
+        "flat, 200 candidates (default)": (settings, False),
+        "flat, exhaustive": (settings.with_(candidates=0), False),
+        "HNSW, 200 candidates": (settings, True),
+    }
+    print("| split | variant | R@5 | MRR | answer right | refused | relevant ranks differ |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    embedder = None
+    for data in args.data:
+        items = load_items(Path(data))
+        baseline = None
+        for name, (variant, hnsw) in variants.items():
+            index = load_index(variant.index_dir)
+            if hnsw:
+                hnsw_in_memory(index, variant)
+            searcher = Searcher(index, variant, embedder=embedder)
+            report = run_eval(searcher, items, progress=f"{Path(data).stem} · {name}")
+            embedder = searcher.loaded_embedder
+            tops = [tuple(o.ranks) for o in report.outcomes]
+            differs = 0 if baseline is None else sum(a != b for a, b in zip(tops, baseline))
+            baseline = baseline or tops
+            s = summarize(report.outcomes)
+            print(f"| {Path(data).stem} | {name} | {s['R@5']:.3f} | {s['MRR']:.3f} | {s['answer_acc']:.3f} | "
+                  f"{s['wrongly_refused']:.3f} | {differs} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
