@@ -43,7 +43,7 @@ def two_segments(settings, reports, tmp_path):
 
 def test_an_added_report_goes_into_a_new_segment_and_the_rest_is_not_rewritten(settings, two_segments):
     segments = _segments(settings)
-    assert [s["name"] for s in segments][0] == two_segments.first and len(segments) == 2
+    assert segments[0]["name"] == two_segments.first and len(segments) == 2
     assert segments[1]["sources"] == ["荣昌区-繁体.txt"]
     assert two_segments.report.added == ["荣昌区-繁体.txt"]
     assert two_segments.report.embedded == segments[1]["rows"]  # only the new report was embedded
@@ -124,7 +124,7 @@ def test_hnsw_segments_and_filters_come_back_full(settings):
     vectors = index.vectors.reconstruct_n(0, index.rows)
     for question in QUESTIONS:
         query = searcher.analyze(question)
-        rows, scores = searcher.dense_candidates(query, None, 10)
+        rows, _ = searcher.dense_candidates(query, None, 10)
         brute = np.argsort(-(vectors @ searcher.query_vector(query)[0]), kind="stable")[:10]
         assert len(set(rows) & set(brute)) >= 9  # approximate, but near exact at this size
         allowed = searcher.allowed(searcher.place_keys(["万州区"]))
