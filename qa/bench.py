@@ -426,8 +426,9 @@ class FaissRow:
 
 def faiss_only(settings: Settings, n: int = 1_000_000, dim: int = 384, queries: int = 200, k: int = 200,
                seed: int = 0) -> list[FaissRow]:
-    """Dense search alone over n random unit vectors: flat (exact) and the HNSW index segments
-    use above settings.hnsw_min_rows, one query at a time; recall of HNSW against flat at k.
+    """Dense search alone over n random unit vectors: flat (exact) and the approximate index
+    segments use above settings.ann_min_rows (IVF or HNSW), one query at a time; its recall
+    against flat at k.
     Queries are stored vectors plus noise, so each has true near neighbours."""
     import faiss
 
@@ -449,21 +450,24 @@ def faiss_only(settings: Settings, n: int = 1_000_000, dim: int = 384, queries: 
         latencies.append((time.perf_counter() - t) * 1000)
         truth.append(set(found[0].tolist()))
     rows.append(FaissRow("flat", n, build, statistics.median(latencies), percentile(latencies, 0.95), 1.0, k))
+    from .segment import dense_config, make_dense_index
+
+    dense = dense_config(settings.with_(ann_min_rows=1))
     t0 = time.perf_counter()
-    hnsw = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-    hnsw.hnsw.efConstruction = settings.hnsw_ef_construction
-    hnsw.add(data)
+    index, kind = make_dense_index(data, dense)
     build = time.perf_counter() - t0
-    params = faiss.SearchParametersHNSW(efSearch=max(settings.hnsw_ef_search, k))
+    params = (faiss.SearchParametersHNSW(efSearch=max(dense.ef_search, k)) if kind == "hnsw"
+              else faiss.SearchParametersIVF(nprobe=dense.ivf_nprobe))
     latencies, recall = [], []
     for i in range(queries):
         t = time.perf_counter()
-        _, found = hnsw.search(q[i:i + 1], k, params=params)
+        _, found = index.search(q[i:i + 1], k, params=params)
         latencies.append((time.perf_counter() - t) * 1000)
         recall.append(len(truth[i] & set(found[0].tolist())) / k)
-    rows.append(FaissRow(f"hnsw M={settings.hnsw_m} efC={settings.hnsw_ef_construction} "
-                         f"efS={max(settings.hnsw_ef_search, k)}", n, build, statistics.median(latencies),
-                         percentile(latencies, 0.95), statistics.mean(recall), k))
+    label = (f"hnsw M={dense.hnsw_m} efC={dense.ef_construction} efS={max(dense.ef_search, k)}" if kind == "hnsw"
+             else f"ivf nlist={index.nlist} nprobe={dense.ivf_nprobe}")
+    rows.append(FaissRow(label, n, build, statistics.median(latencies), percentile(latencies, 0.95),
+                         statistics.mean(recall), k))
     return rows
 
 

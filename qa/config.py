@@ -67,10 +67,13 @@ class Settings:
     # Seconds a build waits for another build of the same index (another `qa index`, an upload in
     # another app) before it gives up (QA_BUILD_LOCK_TIMEOUT). A full e5 build of 5 reports takes ~30 s.
     build_lock_timeout: float = 600
-    # Dense index per segment (qa/segment.py): exact flat below hnsw_min_rows passages, HNSW above
-    # (scripts/ann_bench.py measures recall against flat and latency). A place filter that leaves
-    # at most filter_exact_max rows is searched exactly over just those rows.
-    hnsw_min_rows: int = 50_000
+    # Dense index per segment (qa/segment.py): exact flat below ann_min_rows passages, else an
+    # approximate index, `ann` = "ivf" or "hnsw" (QA_ANN). A place filter that leaves at most
+    # filter_exact_max rows is searched exactly over just those rows.
+    ann_min_rows: int = 50_000
+    ann: str = "ivf"
+    ivf_nlist_factor: float = 4.0
+    ivf_nprobe: int = 64
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 128
@@ -87,6 +90,8 @@ class Settings:
 def load_settings() -> Settings:
     """Defaults overridden by QA_* environment variables."""
     base = Settings()
+    if _env("QA_ANN", base.ann) not in ("ivf", "hnsw"):
+        raise QAError(f"QA_ANN must be ivf or hnsw, not {os.environ.get('QA_ANN')!r}")
     return base.with_(
         reports_dir=Path(_env("QA_REPORTS_DIR", str(base.reports_dir))),
         index_dir=Path(_env("QA_INDEX_DIR", str(base.index_dir))),
@@ -100,7 +105,9 @@ def load_settings() -> Settings:
         max_text_mb=float(_env("QA_MAX_TEXT_MB", str(base.max_text_mb))),
         max_question_chars=int(_env("QA_MAX_QUESTION_CHARS", str(base.max_question_chars))),
         build_lock_timeout=float(_env("QA_BUILD_LOCK_TIMEOUT", str(base.build_lock_timeout))),
-        hnsw_min_rows=int(_env("QA_HNSW_MIN_ROWS", str(base.hnsw_min_rows))),
+        ann_min_rows=int(_env("QA_ANN_MIN_ROWS", str(base.ann_min_rows))),
+        ann=_env("QA_ANN", base.ann),
+        candidates=int(_env("QA_CANDIDATES", str(base.candidates))),
         embed_workers=int(_env("QA_EMBED_WORKERS", str(base.embed_workers))),
         ray_address=_env("QA_RAY_ADDRESS", base.ray_address),
     )

@@ -24,6 +24,7 @@ from .chunk import Chunk
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .query import IndexedPlace, Query, analyze
+from .segment import dense_config
 from .store import Index
 from .tokens import tokenize
 
@@ -101,6 +102,7 @@ class Searcher:
         self._embedder = embedder
         self.reranker = reranker
         self.places = indexed_places(index)
+        self._dense = dense_config(settings)
         self._occurs: dict[str, int] = {}
         # Questions run in parallel threads: the caches and the model are used one thread at a time.
         self._model_lock = threading.Lock()
@@ -213,7 +215,7 @@ class Searcher:
             if part is not None and part.all():
                 part = None
             k = segment.rows if limit is None else limit
-            r, sc = segment.dense(vector, k, part, self.settings.hnsw_ef_search,
+            r, sc = segment.dense(vector, k, part, self._dense,
                                   self.settings.filter_exact_max if limit is not None else segment.rows)
             rows.append(r.astype(np.int64) + offset)
             scores.append(sc.astype(np.float32))

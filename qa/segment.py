@@ -7,7 +7,7 @@ never changed once written; a removed or changed report is only marked deleted i
 
     segments/<name>/chunks.sqlite   documents (with text), chunks, and figure → row; read on demand
     segments/<name>/columns.npy     per row: document number, year, half (0 "", 1 review, 2 plan)
-    segments/<name>/vectors.faiss   flat below hnsw_min_rows rows, else HNSW (inner product)
+    segments/<name>/vectors.faiss   flat below ann_min_rows rows, else IVF (or HNSW); inner product
     segments/<name>/bm25/           bm25s index (its score matrix memory-mapped at load)
 
 Keyword scores need collection statistics over all segments (Lucene does the same): bm25s stores
@@ -42,11 +42,45 @@ CREATE TABLE figures (figure TEXT NOT NULL, row INTEGER NOT NULL);
 
 @dataclass(frozen=True)
 class DenseConfig:
-    """Which FAISS index a segment gets. Flat (exact) below hnsw_min_rows rows, HNSW above it."""
-    hnsw_min_rows: int = 50_000
+    """Which FAISS index a segment gets: exact flat below ann_min_rows rows, else `ann` ("ivf":
+    IndexIVFFlat with nlist = ivf_nlist_factor × √rows, searched with ivf_nprobe lists; or
+    "hnsw": IndexHNSWFlat). The choice and its parameters: see Settings in qa/config.py."""
+    ann_min_rows: int = 50_000
+    ann: str = "ivf"
+    ivf_nlist_factor: float = 4.0
+    ivf_nprobe: int = 64
     hnsw_m: int = 32
     ef_construction: int = 80
     ef_search: int = 128
+
+
+def make_dense_index(matrix: np.ndarray, dense: DenseConfig, seed: int = 0):
+    """(FAISS index holding the rows of `matrix`, its kind: "flat", "ivf" or "hnsw")."""
+    import faiss
+
+    n, dim = matrix.shape
+    if n < dense.ann_min_rows:
+        index, kind = faiss.IndexFlatIP(dim), "flat"
+    elif dense.ann == "hnsw":
+        index, kind = faiss.IndexHNSWFlat(dim, dense.hnsw_m, faiss.METRIC_INNER_PRODUCT), "hnsw"
+        index.hnsw.efConstruction = dense.ef_construction
+    else:
+        nlist = max(1, min(int(dense.ivf_nlist_factor * math.sqrt(n)), n // 39))
+        index, kind = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT), "ivf"
+        # k-means on a sample of 50 rows per list is what FAISS itself caps training at (max 256)
+        sample = np.random.default_rng(seed).choice(n, min(n, 50 * nlist), replace=False)
+        index.train(matrix[np.sort(sample)])
+    index.add(matrix)
+    if kind == "ivf":
+        index.make_direct_map()  # row → vector, for exact search over a filter's few rows and merges
+    return index, kind
+
+
+def dense_config(settings) -> DenseConfig:
+    """The dense-index part of the Settings (qa/config.py)."""
+    return DenseConfig(ann_min_rows=settings.ann_min_rows, ann=settings.ann, ivf_nlist_factor=settings.ivf_nlist_factor,
+                       ivf_nprobe=settings.ivf_nprobe, hnsw_m=settings.hnsw_m,
+                       ef_construction=settings.hnsw_ef_construction, ef_search=settings.hnsw_ef_search)
 
 
 def _bm25s():
@@ -79,13 +113,7 @@ def write_segment(folder: Path, documents: list[dict], chunks: dict[str, list[Ch
     order = [d["source"] for d in documents]
     rows = [c for s in order for c in chunks[s]]
     matrix = np.vstack([vectors[s] for s in order]).astype(np.float32)
-    if len(rows) >= dense.hnsw_min_rows:
-        vindex = faiss.IndexHNSWFlat(matrix.shape[1], dense.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        vindex.hnsw.efConstruction = dense.ef_construction
-        kind = "hnsw"
-    else:
-        vindex, kind = faiss.IndexFlatIP(matrix.shape[1]), "flat"
-    vindex.add(matrix)
+    vindex, kind = make_dense_index(matrix, dense)
     faiss.write_index(vindex, str(folder / "vectors.faiss"))
     bm25_builder([c.context() for c in rows], tokenizer).save(str(folder / "bm25"))
     doc_of = {s: i for i, s in enumerate(order)}
@@ -173,7 +201,7 @@ class Segment:
         return self._query(sql, list(figures))
 
     # -- dense ------------------------------------------------------------------------------------
-    def dense(self, vector: np.ndarray, k: int, allowed: np.ndarray | None, ef_search: int,
+    def dense(self, vector: np.ndarray, k: int, allowed: np.ndarray | None, dense: DenseConfig,
               exact_max: int) -> tuple[np.ndarray, np.ndarray]:
         """(rows, cosines) of the best k allowed rows (allowed: bool per row, None = all). A filter
         that leaves few rows is searched exactly over just those rows, so it never comes back
@@ -192,7 +220,9 @@ class Segment:
         k = min(k, self.rows)
         params = None
         if self.dense_kind == "hnsw":
-            params = faiss.SearchParametersHNSW(efSearch=max(ef_search, k))
+            params = faiss.SearchParametersHNSW(efSearch=max(dense.ef_search, k))
+        elif self.dense_kind == "ivf":
+            params = faiss.SearchParametersIVF(nprobe=dense.ivf_nprobe)
         if allowed is not None:
             selector = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
             if params is None:

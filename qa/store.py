@@ -50,7 +50,7 @@ from .embed import Embedder, get_embedder
 from .errors import BrokenIndexError, EmbedderMismatchError, IndexBusyError, NoIndexError, QAError, ReportError
 from .facts import FACTS_FILE, is_current, write_facts
 from .ingest import file_hash, load_document, read_overrides, report_files, text_key
-from .segment import HALVES, DenseConfig, Segment, build_bm25, idf, write_segment
+from .segment import HALVES, Segment, build_bm25, dense_config, idf, write_segment
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -451,9 +451,8 @@ def _duplicate(name: str, key: str, seen: dict[str, str], report: BuildReport, s
     return first != name
 
 
-def _dense_config(settings: Settings) -> DenseConfig:
-    return DenseConfig(hnsw_min_rows=settings.hnsw_min_rows, hnsw_m=settings.hnsw_m,
-                       ef_construction=settings.hnsw_ef_construction, ef_search=settings.hnsw_ef_search)
+def _dense_config(settings: Settings) :
+    return dense_config(settings)
 
 
 def _build(settings: Settings, full: bool, embedder: Embedder | None, say: Callable[[str], None],
@@ -540,7 +539,7 @@ def _build(settings: Settings, full: bool, embedder: Embedder | None, say: Calla
         if new_docs:
             name = f"s{next_segment:06d}"
             record = write_segment(tmp / "segments" / name, new_docs, new_chunks, vectors, settings.tokenizer,
-                                   _dense_config(settings), bm25_builder=lambda t, k: _build_bm25(t, k))
+                                   dense_config(settings), bm25_builder=lambda t, k: _build_bm25(t, k))
             segments = segments + [record]
         for doc in new_docs:
             doc["segment"] = segments[-1]["name"]
@@ -759,7 +758,7 @@ def merge_segments(settings: Settings, on_message: Callable[[str], None] | None 
             if docs:
                 name = f"s{next_segment:06d}"
                 write_segment(tmp / "segments" / name, docs, chunks, vectors, index.tokenizer,
-                              _dense_config(settings), bm25_builder=lambda t, k: _build_bm25(t, k))
+                              dense_config(settings), bm25_builder=lambda t, k: _build_bm25(t, k))
                 for doc in docs:
                     index.reports[doc["source"]]["segment"] = name
             _link_file(index.path / FACTS_FILE, tmp / FACTS_FILE)  # a merge changes no fact

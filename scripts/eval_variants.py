@@ -2,8 +2,8 @@
 
 - candidates: each retriever hands fusion its best 200 passages (the default) vs every passage
   ranked (exhaustive, `candidates=0`);
-- dense index: the segments' exact flat index vs an HNSW index built in memory from the same
-  vectors with the settings' parameters (what segments of at least `hnsw_min_rows` passages get).
+- dense index: the segments' exact flat index vs IVF and HNSW indexes built in memory from the
+  same vectors with the settings' parameters (what segments of at least `ann_min_rows` passages get).
 
     .venv/bin/python scripts/eval_variants.py [--data eval/dev.jsonl eval/test.jsonl]
 
@@ -25,15 +25,13 @@ from qa.search import Searcher
 from qa.store import load_index
 
 
-def hnsw_in_memory(index, settings) -> None:
-    import faiss
+def approximate_in_memory(index, settings, ann: str) -> None:
+    """Each segment's flat index replaced by the approximate one a big segment gets."""
+    from qa.segment import dense_config, make_dense_index
 
     for segment in index.segments:
-        vectors = segment.all_vectors()
-        hnsw = faiss.IndexHNSWFlat(vectors.shape[1], settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        hnsw.hnsw.efConstruction = settings.hnsw_ef_construction
-        hnsw.add(vectors)
-        segment.vectors, segment.dense_kind = hnsw, "hnsw"
+        segment.vectors, segment.dense_kind = make_dense_index(
+            segment.all_vectors(), dense_config(settings.with_(ann_min_rows=1, ann=ann)))
 
 
 def main() -> int:
@@ -42,9 +40,10 @@ def main() -> int:
     args = parser.parse_args()
     settings = load_settings()
     variants = {
-        "flat, 200 candidates (default)": (settings, False),
-        "flat, exhaustive": (settings.with_(candidates=0), False),
-        "HNSW, 200 candidates": (settings, True),
+        "flat, 200 candidates (default)": (settings, None),
+        "flat, exhaustive": (settings.with_(candidates=0), None),
+        "IVF, 200 candidates": (settings, "ivf"),
+        "HNSW, 200 candidates": (settings, "hnsw"),
     }
     print("| split | variant | R@5 | MRR | answer right | refused | relevant ranks differ |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
@@ -52,10 +51,10 @@ def main() -> int:
     for data in args.data:
         items = load_items(Path(data))
         baseline = None
-        for name, (variant, hnsw) in variants.items():
+        for name, (variant, ann) in variants.items():
             index = load_index(variant.index_dir)
-            if hnsw:
-                hnsw_in_memory(index, variant)
+            if ann:
+                approximate_in_memory(index, variant, ann)
             searcher = Searcher(index, variant, embedder=embedder)
             report = run_eval(searcher, items, progress=f"{Path(data).stem} · {name}")
             embedder = searcher.loaded_embedder

@@ -116,10 +116,11 @@ def test_merge_plan_merges_a_full_tier_and_mostly_deleted_segments():
     assert merge_plan(_fake_index([50_000, 100], [20_000, 100])) == ["s0"]
 
 
-def test_hnsw_segments_and_filters_come_back_full(settings):
-    build_index(settings.with_(hnsw_min_rows=1))  # every segment HNSW
+@pytest.mark.parametrize("ann", ["ivf", "hnsw"])
+def test_approximate_segments_and_filters_come_back_full(settings, ann):
+    build_index(settings.with_(ann_min_rows=1, ann=ann))  # every segment approximate
     index = load_index(settings.index_dir)
-    assert {s.dense_kind for s in index.segments} == {"hnsw"}
+    assert {s.dense_kind for s in index.segments} == {ann}
     searcher = Searcher(index, settings)
     vectors = index.vectors.reconstruct_n(0, index.rows)
     for question in QUESTIONS:
