@@ -100,13 +100,16 @@ def _inside_word(text: str, start: int, end: int) -> bool:
 
 def _chinese_mentions(text: str, alias: str) -> bool:
     """Whether a short name occurs as a name, not inside another word ("健康长寿", "江北新区")."""
-    for m in re.finditer(re.escape(alias), text):
-        if _LONGER_NAME.match(text[m.end():m.end() + 3]) or _inside_word(text, m.start(), m.end()):
-            continue
-        return True
+    start = text.find(alias)
+    while start >= 0:
+        end = start + len(alias)
+        if not (_LONGER_NAME.match(text[end:end + 3]) or _inside_word(text, start, end)):
+            return True
+        start = text.find(alias, start + 1)
     return False
 
 
+@lru_cache(maxsize=100_000)
 def _english_pattern(english: str, short_is_one_syllable: bool) -> re.Pattern:
     base = re.escape(english.lower()).replace("'", "'?")
     if short_is_one_syllable:  # "Xia" alone is too weak: "Xia County" or "Xiaxian"
@@ -114,6 +117,7 @@ def _english_pattern(english: str, short_is_one_syllable: bool) -> re.Pattern:
     return re.compile(rf"(?<![a-z]){base}(?![a-z])")
 
 
+@lru_cache(maxsize=100_000)
 def _one_syllable(english: str) -> bool:
     return len(re.findall(r"[aeiouv]+n?g?", english.lower())) <= 1
 
@@ -121,11 +125,13 @@ def _one_syllable(english: str) -> bool:
 def find_places(text: str, places: list[IndexedPlace]) -> list[str]:
     """Keys of the indexed places a (normalised) question names."""
     lowered = text.lower().replace("’", "'")
+    plain = lowered.replace("'", "")
     found = []
-    for p in places:
+    for p in places:  # substring tests first: a question is checked against thousands of places
         qualified_hit = p.key in text or p.name in text
-        short_hit = len(p.short) >= 2 and p.short != p.name and _chinese_mentions(text, p.short)
-        english_hit = bool(p.english) and bool(_english_pattern(p.english, _one_syllable(p.english)).search(lowered))
+        short_hit = len(p.short) >= 2 and p.short != p.name and p.short in text and _chinese_mentions(text, p.short)
+        english_hit = (bool(p.english) and _plain(p.english) in plain
+                       and bool(_english_pattern(p.english, _one_syllable(p.english)).search(lowered)))
         if qualified_hit or short_hit or english_hit:
             found.append(p)
     if len(found) > 1:  # 江北区 of Chongqing and of Ningbo: keep the ones whose parent is named too
