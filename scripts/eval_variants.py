@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from qa.config import load_settings
 from qa.evaluate import load_items, run_eval, summarize
 from qa.search import Searcher
+from qa.segment import dense_config
 from qa.store import load_index
 
 
@@ -47,17 +48,20 @@ def main() -> int:
     }
     print("| split | variant | R@5 | MRR | answer right | refused | relevant ranks differ |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    embedder = None
+    index = load_index(settings.index_dir)
+    flat = [(segment.vectors, segment.dense_kind) for segment in index.segments]
+    searcher = Searcher(index, settings)  # one searcher: its sentence vectors are embedded once
     for data in args.data:
         items = load_items(Path(data))
         baseline = None
         for name, (variant, ann) in variants.items():
-            index = load_index(variant.index_dir)
+            for segment, (vectors, kind) in zip(index.segments, flat):
+                segment.vectors, segment.dense_kind = vectors, kind
             if ann:
                 approximate_in_memory(index, variant, ann)
-            searcher = Searcher(index, variant, embedder=embedder)
+            searcher.settings = variant
+            searcher._dense = dense_config(variant)
             report = run_eval(searcher, items, progress=f"{Path(data).stem} · {name}")
-            embedder = searcher.loaded_embedder
             tops = [tuple(o.ranks) for o in report.outcomes]
             differs = 0 if baseline is None else sum(a != b for a, b in zip(tops, baseline))
             baseline = baseline or tops

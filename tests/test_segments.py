@@ -146,3 +146,20 @@ def test_occurs_counts_the_passages_that_hold_a_string(index, settings):
             assert count == truth, text
     assert searcher.occurs("地区生产总值") == sum("地区生产总值" in c for c in contexts)
     assert searcher.occurs("") == len(index.chunks)
+
+
+def test_the_app_merges_a_mostly_deleted_segment_in_the_background(settings, reports):
+    from qa.service import Service
+
+    build_index(settings)
+    for name in ("梁平区-gbk.txt", "璧山区-网页.txt", "荣昌区-繁体.txt"):
+        (reports / name).unlink()
+    build_index(settings)  # one segment, most of its rows deleted
+    service = Service(settings)
+    rows = service.searcher.index.rows
+    assert merge_plan(service.searcher.index) == [_segments(settings)[0]["name"]]
+    service.merge(background=True)
+    service.merging.join(timeout=60)
+    index = service.searcher.index
+    assert index.rows == len(index.chunks) < rows and index.districts == ["万州区"]
+    assert service.ask("规上工业增加值增长多少？").district == "万州区"
