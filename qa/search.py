@@ -208,7 +208,8 @@ class Searcher:
         live = self.index.live
         if not keys:
             return None if live.all() else live
-        ids = [i for i, key in enumerate(self.index.place_keys) if key in set(keys)]
+        wanted = set(keys)
+        ids = [i for i, key in enumerate(self.index.place_keys) if key in wanted]
         return live & np.isin(self.index.place_of, ids)
 
     def dense_candidates(self, query: Query, allowed: np.ndarray | None, limit: int | None
