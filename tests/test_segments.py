@@ -133,6 +133,10 @@ def test_approximate_segments_and_filters_come_back_full(settings, ann):
         assert len(rows) == min(30, int(allowed.sum())) and allowed[rows].all()
         hits = searcher.search(question, k=8, places=["万州区"])
         assert len(hits) == 8 and {h.district for h in hits} == {"万州区"}
+        # the same filter searched inside the approximate index rather than over its rows
+        inside = Searcher(index, settings.with_(filter_exact_max=0))
+        rows, _ = inside.dense_candidates(query, allowed, 30)
+        assert len(rows) == min(30, int(allowed.sum())) and allowed[rows].all()
 
 
 def test_occurs_counts_the_passages_that_hold_a_string(index, settings):
