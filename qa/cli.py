@@ -390,7 +390,8 @@ def _bench_scale(args, settings) -> int:
           f"after the add (N+1 reports), Service(settings) then Service.ask over {rows[0].questions} questions; "
           f"total {time.perf_counter() - started:.0f} s")
     if args.faiss_vectors:
-        print(f"\nFAISS alone, {args.faiss_vectors:,} random unit vectors (384 dims), one query at a time, k=200:\n")
+        print(f"\nFAISS alone, {args.faiss_vectors:,} random unit vectors (384 dims) in random clusters of 200, "
+              f"one query at a time, k=200:\n")
         print(faiss_table(faiss_only(settings, n=args.faiss_vectors)))
     return 0
 

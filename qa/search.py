@@ -175,7 +175,7 @@ class Searcher:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = get_embedder(self.index.manifest["embedder"])
+            self._embedder = get_embedder(self.index.manifest["embedder"], threads=self.settings.query_threads or None)
         return self._embedder
 
     def query_vector(self, query: Query) -> np.ndarray:

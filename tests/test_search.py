@@ -62,3 +62,14 @@ def test_year_prefers_the_matching_half(index, settings):
     plan = searcher.search("万州区2024年规上工业", k=1)[0]
     halves = {c.id: c.half for c in index.chunks}
     assert halves[review.chunk_id] == "review" and halves[plan.chunk_id] == "plan"
+
+
+def test_the_searcher_loads_its_model_on_one_thread(index, settings, monkeypatch):
+    import qa.search as search_module
+    from qa.embed import HashEmbedder
+
+    asked = []
+    monkeypatch.setattr(search_module, "get_embedder", lambda spec, threads=None: asked.append(threads) or HashEmbedder())
+    Searcher(index, settings).embedder  # noqa: B018
+    Searcher(index, settings.with_(query_threads=0)).embedder  # noqa: B018
+    assert asked == [1, None]
