@@ -4,6 +4,7 @@ from qa.answer import ask
 from qa.query import normalize_query
 from qa.search import Searcher
 
+
 def test_hybrid_finds_figure_and_highlights_sentence(index, settings):
     searcher = Searcher(index, settings)
     answer = ask(searcher, "哪个区提出规上工业增加值增长16%？", k=3)
