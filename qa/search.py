@@ -182,11 +182,19 @@ class Searcher:
         """The question's embedding (1 × dim). English questions also carry their Chinese report
         terms, which the passages share."""
         text = query.keyword_text if self.settings.expand_dense else query.text
+        # An English question: its own embedding beside that of its report-term translation (mean)
+        dual = self.settings.dual_dense and query.lang == "en" and bool(query.expansion)
+        key = ("\x00dual\x00" if dual else "") + text
         with self._model_lock:
-            if text not in self._query_vectors:
-                self._query_vectors[text] = self.embedder.encode_query([text])
+            if key not in self._query_vectors:
+                if dual:
+                    v = self.embedder.encode_query([query.text, text])
+                    m = v.mean(axis=0, keepdims=True)
+                    self._query_vectors[key] = (m / np.linalg.norm(m)).astype(np.float32)
+                else:
+                    self._query_vectors[key] = self.embedder.encode_query([text])
                 _trim(self._query_vectors, 64)
-            return self._query_vectors[text]
+            return self._query_vectors[key]
 
     def similarities(self, query: Query, texts: list[str]) -> np.ndarray:
         """Cosine of the question and each text (the sentences of the top passages, which

@@ -74,7 +74,9 @@ def test_eval_set_size_mix_and_coverage():
     n = len(items)
     assert n >= 120
     langs = Counter(i.lang for i in items)
-    assert langs["zh"] / n >= 0.4 and langs["zh-Hant"] / n >= 0.1 and langs["en"] / n >= 0.3
+    # Chinese (Simplified + Traditional) at least half, Traditional 10%, English 30%; the sets written
+    # from sampled sentences are English-heavy by design (eval/dev_sampled2.jsonl: 60%).
+    assert (langs["zh"] + langs["zh-Hant"]) / n >= 0.5 and langs["zh-Hant"] / n >= 0.1 and langs["en"] / n >= 0.3
     test = [i for i in load_items(ROOT / "eval" / "test.jsonl")]
     sampled = [i for i in test if i.id.startswith("t")]  # written from randomly picked sentences
     assert len(sampled) >= 140 and sum(i.lang == "en" for i in sampled) / len(sampled) >= 0.4

@@ -74,3 +74,17 @@ def test_the_searcher_loads_its_model_on_one_thread(index, settings, monkeypatch
     Searcher(index, settings).embedder  # noqa: B018
     Searcher(index, settings.with_(query_threads=0)).embedder  # noqa: B018
     assert asked == [1, None]
+
+
+def test_an_english_question_is_embedded_beside_its_translation(index, settings):
+    from qa.embed import HashEmbedder
+
+    embedder = HashEmbedder()
+    on, off = Searcher(index, settings, embedder=embedder), Searcher(index, settings.with_(dual_dense=False), embedder=embedder)
+    query = on.analyze("industrial value added growth target")
+    assert query.lang == "en" and query.expansion
+    both = embedder.encode_query([query.text, query.keyword_text]).mean(axis=0)
+    assert np.allclose(on.query_vector(query)[0], both / np.linalg.norm(both), atol=1e-6)
+    assert np.allclose(off.query_vector(query)[0], embedder.encode_query([query.keyword_text])[0], atol=1e-6)
+    chinese = on.analyze("规上工业增加值增长目标")
+    assert np.allclose(on.query_vector(chinese)[0], embedder.encode_query([chinese.keyword_text])[0], atol=1e-6)
