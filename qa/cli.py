@@ -279,7 +279,10 @@ def cmd_eval(args) -> int:
         write_results,
     )
 
-    sets = {Path(d).stem: Path(d) for d in args.data} if args.data else dict(EVAL_SETS)
+    # A named set keeps its name (eval/elsewhere/ is judged on its own index of its reports).
+    known = {path.resolve(): name for name, path in EVAL_SETS.items()}
+    sets = ({known.get(Path(d).resolve(), Path(d).stem): Path(d) for d in args.data} if args.data
+            else dict(EVAL_SETS))
     retrievers = ["dense", "keyword", "hybrid"] if args.retriever == "all" else [args.retriever]
     cache: dict = {}
     results, reports = {}, {}

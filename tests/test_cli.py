@@ -123,3 +123,16 @@ def test_interactive_follow_ups_and_help(indexed):
     assert ":new" in out and "Follow-ups" in out  # the help
     assert "understood as: 璧山区2023年地区生产总值是多少" in out and "983" in out
     assert "k must be a whole number from 1 to 50" in out and "unknown command :bogus" in out
+
+
+def test_eval_of_the_elsewhere_set_by_its_path_uses_its_own_index(settings):
+    """`qa eval --data eval/elsewhere/questions.jsonl` judges the set against the index of its
+    reports, as the default run does, not against the bundled index (which holds none of them)."""
+    from qa.cli import EVAL_SETS
+
+    result = run(["eval", "--data", str(EVAL_SETS["elsewhere"]), "--no-save"], settings)
+    assert result.returncode == 0, result.stderr
+    assert "== elsewhere · hybrid" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| all |"))
+    recall_at_5 = float(row.split("|")[5])
+    assert recall_at_5 > 0.5, row
