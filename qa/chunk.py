@@ -28,6 +28,13 @@ class Chunk:
     half: str = ""  # "review" (last year's results), "plan" (this year's targets) or "" (neither)
     place: str = ""  # qualified name of the reporting government (深圳市龙岗区); the key searches filter on
     english: str = ""  # its English name (Longgang)
+    page: int = 0  # printed page of the span's start (PDFs, images); 0 when the report has no pages
+    page_end: int = 0  # page of its end, when the span runs onto the next page
+    breaks: str = ""  # offsets in text where a later page starts ("57"), comma-separated; "" for most
+
+    def page_of(self, offset: int) -> int:
+        """The page of text[offset] (offset inside this passage); 0 without pages."""
+        return page_in(self.page, self.breaks, offset)
 
     def context(self) -> str:
         """What is embedded and keyword-indexed: the passage with the report and section it sits in,
@@ -37,6 +44,20 @@ class Chunk:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def page_in(page: int, breaks: str, offset: int) -> int:
+    """The page of a passage's offset, given the page it starts on and where later pages start."""
+    if not page:
+        return 0
+    return page + sum(1 for b in breaks.split(",") if b and int(b) <= offset)
+
+
+def page_label(first: int, last: int = 0) -> str:
+    """"p. 12", "pp. 12–13", or "" without pages: how citations show pages."""
+    if not first:
+        return ""
+    return f"pp. {first}–{last}" if last > first else f"p. {first}"
 
 
 def _is_subheading(paragraph: str) -> bool:
@@ -193,6 +214,9 @@ def chunk_document(doc: Document, chunk_size: int = 200, chunk_overlap: int = 30
             half=half,
             place=doc.place or doc.district,
             english=doc.english,
+            page=doc.page_at(start),
+            page_end=doc.page_at(max(start, end - 1)),
+            breaks=",".join(str(p - start) for p, _ in doc.pages if start < p < end),
         )
         for n, (section, start, end, half) in enumerate(_pieces(doc.text, splitter, chunk_overlap, min_chars, doc.year))
     ]

@@ -121,7 +121,8 @@ def _print_answer(answer, show_scores: bool) -> None:
         print(f"{bold}{answer.district}{end}{when} — {answer.sentence} [{answer.rank or 1}]")
     for h in answer.hits:
         score = f"  score {h.score:.4f} (dense {h.dense:.3f}, bm25 {h.keyword:.2f})" if show_scores else ""
-        print(f"\n[{h.rank}] {h.district} · {h.title} · {h.section or '—'}{score}")
+        page = f" · {h.pages()}" if h.page else ""
+        print(f"\n[{h.rank}] {h.district} · {h.title} · {h.section or '—'}{page}{score}")
         print(f"    {h.source}:{h.start}-{h.end}")
         text = h.text[: h.sentence_start] + bold + h.sentence + end + h.text[h.sentence_end :]
         print("    " + text.replace("\n", "\n    "))

@@ -56,6 +56,10 @@ class Settings:
     # them. Real questions are under 100 characters; a 40,000-character one once held the query
     # encoder for 55 s while every other user waited.
     max_question_chars: int = 500
+    # OCR of scanned pages (qa/ocr.py): resolution PDF pages are rendered at (QA_OCR_DPI), and
+    # the page cache (QA_OCR_CACHE; default index/ocr-cache.sqlite, kept by `make clean`).
+    ocr_dpi: int = 200
+    ocr_cache_path: str = ""
     max_upload_mb: int = 20  # largest report file the web chat accepts, and largest .docx/.pdf `qa index` reads
     # Largest report text (QA_MAX_TEXT_MB): a .txt/.md/.html file over it is skipped before it is
     # read, and so is a .docx/.pdf whose extracted text is over it. Government reports are
@@ -92,6 +96,10 @@ class Settings:
     query_threads: int = 1
     ray_address: str = ""
 
+    @property
+    def ocr_cache(self) -> Path:
+        return Path(self.ocr_cache_path) if self.ocr_cache_path else self.index_dir / "ocr-cache.sqlite"
+
     def with_(self, **changes) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
@@ -112,6 +120,8 @@ def load_settings() -> Settings:
         expand_dense=_env("QA_EXPAND_DENSE", "1") not in ("0", "false", "no"),
         dual_dense=_env("QA_DUAL_DENSE", "1") not in ("0", "false", "no"),
         max_upload_mb=int(_env("QA_MAX_UPLOAD_MB", str(base.max_upload_mb))),
+        ocr_dpi=int(_env("QA_OCR_DPI", str(base.ocr_dpi))),
+        ocr_cache_path=_env("QA_OCR_CACHE", base.ocr_cache_path),
         max_text_mb=float(_env("QA_MAX_TEXT_MB", str(base.max_text_mb))),
         max_question_chars=int(_env("QA_MAX_QUESTION_CHARS", str(base.max_question_chars))),
         build_lock_timeout=float(_env("QA_BUILD_LOCK_TIMEOUT", str(base.build_lock_timeout))),

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import hashlib
+import io
 import json
 import logging
 import os
 import re
 import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .clean import clean_text, is_common_han, to_simplified
 from .config import Settings, load_settings
 from .errors import ReportError
+from .ocr import IMAGE_TYPES, MIN_TEXT_CHARS, OcrCache, OcrUnavailable, PageReader, page_key
 from .places import Place, detect_place, detect_year, find_place
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
-SUPPORTED = {".txt", ".md", ".html", ".htm", ".docx", ".pdf"}
+WORD_TYPES = {".doc", ".wps"}  # old binary Word / WPS files, converted by a Debian tool (see word_to_text)
+SUPPORTED = {".txt", ".md", ".html", ".htm", ".docx", ".pdf", ".xlsx"} | WORD_TYPES | IMAGE_TYPES
 TEXT_TYPES = {".txt", ".md", ".html", ".htm"}  # file size ≈ text size, so the text limit applies before reading
 METADATA_FILE = "metadata.json"  # optional overrides: {"file.txt": {"district": …, "year": …, "title": …}}
 _IGNORED = {METADATA_FILE, "readme.md", "readme.txt"}
@@ -43,6 +49,13 @@ class Document:
     short: str = ""  # 龙岗
     detected: dict = field(default_factory=dict)  # how place and year were found (which line)
     warnings: list = field(default_factory=list)
+    # Printed pages (PDFs, images): [start offset in text, page number] for each page, in order;
+    # empty for formats without pages. page_at(start) gives a span's page.
+    pages: list = field(default_factory=list)
+
+    def page_at(self, offset: int) -> int:
+        """The page holding text[offset] (1-based), or 0 when the report has no pages."""
+        return page_at(self.pages, offset)
 
     def meta(self) -> dict:
         return {
@@ -61,7 +74,16 @@ class Document:
             "detected": self.detected,
             "warnings": self.warnings,
             "chars": len(self.text),
+            "pages": self.pages,
         }
+
+
+def page_at(pages: list, offset: int) -> int:
+    """The page number whose start is the last at or before offset; 0 without pages."""
+    if not pages:
+        return 0
+    i = bisect.bisect_right([start for start, _ in pages], offset) - 1
+    return pages[max(i, 0)][1]
 
 
 def report_files(folder: Path) -> list[Path]:
@@ -213,9 +235,25 @@ def _commonness(text: str) -> float:
     return sum(map(is_common_han, han)) / len(han)
 
 
+@dataclass
+class RawReport:
+    """A report file's text before cleaning, as its reader returned it."""
+
+    text: str
+    encoding: str
+    warnings: list
+    page_starts: list = field(default_factory=list)  # [offset in text, page number] per page; [] without pages
+
+
 def read_raw(path: Path, settings: Settings | None = None) -> tuple[str, str, list[str]]:
     """Text of a report file, how it was decoded, and warnings about the decoding. Raises
     ReportError for unreadable files, links out of the folder and files over the size limits."""
+    raw = read_report(path, settings)
+    return raw.text, raw.encoding, raw.warnings
+
+
+def read_report(path: Path, settings: Settings | None = None) -> RawReport:
+    """read_raw, with where each printed page starts (PDFs and images)."""
     settings = settings or load_settings()
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
@@ -229,29 +267,59 @@ def read_raw(path: Path, settings: Settings | None = None) -> tuple[str, str, li
         raise ReportError(f"cannot read file: {exc.strerror or exc}") from exc
     if not data.strip():
         raise ReportError("empty file")
+    warnings: list[str] = []
     try:
-        text, encoding, replaced = _parse(path, suffix, data)
+        text, encoding, replaced, pages = _parse(path, suffix, data, settings, warnings)
     except ReportError:
         raise
     except Exception as exc:  # a corrupt .docx/.pdf raises whatever its parser raises
         raise ReportError(f"cannot parse {suffix} file ({type(exc).__name__}: {exc})") from exc
     check_text_size(text, settings)
-    if not replaced:
-        return text, encoding, []
-    bytes_ = f"{replaced} byte{'s' if replaced > 1 else ''}"
-    return text, encoding, [f"{path.name}: {bytes_} not valid UTF-8, replaced with \ufffd (the text around may be garbled)"]
+    if replaced:
+        bytes_ = f"{replaced} byte{'s' if replaced > 1 else ''}"
+        warnings.append(f"{path.name}: {bytes_} not valid UTF-8, replaced with \ufffd (the text around may be garbled)")
+    return RawReport(text, encoding, warnings, _page_starts(pages) if pages else [])
 
 
-def _parse(path: Path, suffix: str, data: bytes) -> tuple[str, str, int]:
-    """(text, encoding, bad bytes replaced) of a report file's bytes, by its type."""
+def _page_starts(pages: list[str]) -> list[list[int]]:
+    """[offset, page number] of each page in "\n".join(pages)."""
+    starts, offset = [], 0
+    for number, page in enumerate(pages, start=1):
+        starts.append([offset, number])
+        offset += len(page) + 1
+    return starts
+
+
+def _parse(path: Path, suffix: str, data: bytes, settings: Settings,
+           warnings: list[str]) -> tuple[str, str, int, list[str] | None]:
+    """(text, encoding, bad bytes replaced, page texts or None) of a report file's bytes, by its type."""
     if suffix in {".txt", ".md"}:
-        return decode_text(data)
+        return *decode_text(data), None
     if suffix in {".html", ".htm"}:
         html, encoding, replaced = decode_text(data)
-        return html_to_text(html), encoding, replaced
+        return html_to_text(html), encoding, replaced, None
     if suffix == ".docx":
-        return docx_to_text(path), "docx", 0
-    return pdf_to_text(path), "pdf", 0
+        return docx_to_text(path), "docx", 0, None
+    if suffix == ".xlsx":
+        return xlsx_to_text(data), "xlsx", 0, None
+    if suffix in WORD_TYPES:
+        text, tool = word_to_text(path)
+        return text, tool, 0, None
+    reader = PageReader(OcrCache(settings.ocr_cache))
+    digest = hashlib.sha256(data).hexdigest()
+    if suffix == ".pdf":
+        pages = pdf_pages(data, path.name, reader, digest, settings.ocr_dpi, warnings)
+        encoding = "pdf+ocr" if reader.recognised + reader.cached else "pdf"
+    else:
+        pages = image_pages(data, path.name, reader, digest, warnings)
+        encoding = "ocr"
+    if reader.recognised:
+        log.info("%s: %d page(s) read by OCR in %.1f s (%d from the cache)", path.name, reader.recognised,
+                 reader.seconds, reader.cached)
+    if not any(p.strip() for p in pages):
+        raise ReportError("no text found on any page (OCR read nothing)" if encoding != "pdf"
+                          else "PDF has no text")
+    return "\n".join(pages), encoding, 0, pages
 
 
 def check_file_size(size: int, suffix: str, settings: Settings) -> None:
@@ -301,14 +369,154 @@ def docx_to_text(path: Path) -> str:
     return "\n".join(lines)
 
 
-def pdf_to_text(path: Path) -> str:
+def pdf_pages(data: bytes, name: str, reader: PageReader, digest: str, dpi: int, warnings: list[str]) -> list[str]:
+    """Each page's text: its text layer, or OCR of the page rendered at dpi when the layer holds
+    fewer than MIN_TEXT_CHARS characters (scanned pages; a mixed PDF is read page by page)."""
     from pypdf import PdfReader
 
-    reader = PdfReader(str(path))
-    text = "\n".join(page.extract_text() or "" for page in reader.pages)
-    if not text.strip():
-        raise ReportError("PDF has no text layer (scanned image?)")
-    return text
+    pdf = PdfReader(io.BytesIO(data))
+    texts: list[str] = []
+    for number, page in enumerate(pdf.pages, start=1):
+        try:
+            texts.append(page.extract_text() or "")
+        except Exception as exc:  # noqa: BLE001 - one damaged page: try OCR on it
+            log.info("%s p. %d: text layer unreadable (%s)", name, number, exc)
+            texts.append("")
+    scanned = [i for i, t in enumerate(texts) if len(re.sub(r"\s", "", t)) < MIN_TEXT_CHARS]
+    if scanned:
+        import pypdfium2 as pdfium
+
+        document = pdfium.PdfDocument(data)
+        try:
+            for i in _progress(scanned, name):
+                texts[i] = _ocr_page(reader, page_key(digest, i + 1, dpi), lambda i=i: _render(document, i, dpi),
+                                     name, i + 1, warnings, texts[i], has_text=len(scanned) < len(texts))
+        finally:
+            document.close()
+    return texts
+
+
+def _render(document, index: int, dpi: int):
+    page = document[index]
+    try:
+        return page.render(scale=dpi / 72).to_pil()
+    finally:
+        page.close()
+
+
+def image_pages(data: bytes, name: str, reader: PageReader, digest: str, warnings: list[str]) -> list[str]:
+    """OCR of each frame of an image file (a multi-page TIFF has several), turned upright by its
+    EXIF orientation (photos from phones)."""
+    from PIL import Image, ImageOps, ImageSequence
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        frames = [ImageOps.exif_transpose(frame.copy()) for frame in ImageSequence.Iterator(image)]
+    except Exception as exc:  # noqa: BLE001 - Pillow raises several types for a bad image
+        raise ReportError(f"not a readable image ({type(exc).__name__}: {exc})") from exc
+    texts = []
+    for i in _progress(range(len(frames)), name):
+        texts.append(_ocr_page(reader, page_key(digest, i + 1, 0), lambda i=i: frames[i], name, i + 1, warnings, "",
+                               has_text=False))
+    return texts
+
+
+def _ocr_page(reader: PageReader, key: str, image, name: str, number: int, warnings: list[str],
+              fallback: str, has_text: bool) -> str:
+    """One page through OCR; a page that cannot be read is named in the warnings and left as it was."""
+    try:
+        return reader.read(key, image)
+    except OcrUnavailable as exc:
+        if not has_text:
+            raise ReportError(f"scanned pages need OCR, and {exc}") from exc
+        warnings.append(f"{name}: p. {number} is scanned and was not read: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a page the renderer or the engine cannot take
+        warnings.append(f"{name}: p. {number} could not be read by OCR ({type(exc).__name__}: {exc}); skipped")
+    return fallback
+
+
+def _progress(items, name: str):
+    """A progress bar per OCR'd page when there are several (OCR takes seconds a page)."""
+    items = list(items)
+    if len(items) < 2:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=f"OCR {name}", unit="page", leave=False, disable=None)
+
+
+def pdf_to_text(path: Path) -> str:
+    """A PDF's text, OCR'd where it has no text layer (kept for callers that want text only)."""
+    return read_raw(path)[0]
+
+
+def xlsx_to_text(data: bytes) -> str:
+    """A workbook as text rows: the sheet name, then each row. When a sheet's first row is a header
+    (text in two or more cells), each later row reads "first cell：header value，header value", so a
+    figure keeps the name of its column."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    lines: list[str] = []
+    for sheet in book.worksheets:
+        rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        rows = [r for r in rows if any(r)]
+        if not rows:
+            continue
+        lines.append(sheet.title)
+        header = rows[0] if sum(1 for v in rows[0] if v and not _is_number(v)) >= 2 else None
+        if header:
+            lines.append("，".join(v for v in header if v))
+        for row in rows[1:] if header else rows:
+            if header and row[0]:
+                pairs = [f"{h} {v}".strip() for h, v in zip(header[1:], row[1:]) if v]
+                lines.append(f"{row[0]}：{'，'.join(pairs)}" if pairs else row[0])
+            else:
+                lines.append("，".join(v for v in row if v))
+    book.close()
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _is_number(text: str) -> bool:
+    return bool(re.fullmatch(r"[-+]?\d+(\.\d+)?%?", text))
+
+
+# Old Word (.doc) and WPS (.wps) files: antiword first (fast, small), then catdoc, then LibreOffice
+# headless when installed. Speed and fidelity of the three: README ("Old formats").
+def word_to_text(path: Path) -> tuple[str, str]:
+    """(text, tool used) of a .doc/.wps file."""
+    tried = []
+    for tool, command in (("antiword", ["antiword", "-m", "UTF-8.txt", "-w", "0", str(path)]),
+                          ("catdoc", ["catdoc", "-d", "utf-8", "-w", str(path)])):
+        if not shutil.which(command[0]):
+            tried.append(f"{tool} not installed")
+            continue
+        done = subprocess.run(command, capture_output=True, timeout=120)
+        text = done.stdout.decode("utf-8", errors="replace")
+        if done.returncode == 0 and len(re.findall(r"[\u4e00-\u9fff]", text)) >= 20:
+            return text, tool
+        tried.append(f"{tool}: {(done.stderr.decode('utf-8', 'replace').strip() or 'no Chinese text')[:120]}")
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office:
+        with tempfile.TemporaryDirectory() as out:
+            done = subprocess.run([office, "--headless", "--convert-to", "txt:Text (encoded):UTF8", "--outdir", out,
+                                   str(path)], capture_output=True, timeout=300)
+            converted = Path(out) / (path.stem + ".txt")
+            if done.returncode == 0 and converted.exists():
+                return decode_text(converted.read_bytes())[0], "libreoffice"
+            tried.append(f"libreoffice: {done.stderr.decode('utf-8', 'replace').strip()[:120] or 'no output'}")
+    else:
+        tried.append("libreoffice not installed")
+    raise ReportError(f"cannot read this {path.suffix} file ({'; '.join(tried)}); "
+                      "install antiword (`make setup` does) or save it as .docx")
 
 
 def detect_title(text: str, place: str, year: int) -> str:
@@ -401,7 +609,8 @@ def load_document(path: Path, overrides: dict | None = None, sha256: str | None 
                   settings: Settings | None = None) -> Document:
     """Read, decode, clean and describe one report. Raises ReportError if it holds no usable text.
     settings gives the size limits; without it they come from the environment (load_settings)."""
-    raw, encoding, warnings = read_raw(path, settings)
+    report = read_report(path, settings)
+    raw, encoding, warnings = report.text, report.encoding, report.warnings
     text, removed = clean_text(raw)
     if len(re.findall(r"[\u4e00-\u9fff]", text)) < 20:
         raise ReportError("no Chinese text after cleaning (empty, binary or not a report)")
@@ -434,7 +643,56 @@ def load_document(path: Path, overrides: dict | None = None, sha256: str | None 
         short=place.short if place else name,
         detected={"place": place_how, "year": year_how},
         warnings=warnings,
+        pages=clean_page_starts(raw, report.page_starts, text),
     )
+
+
+_KEPT = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
+_WINDOW = 12  # characters a page's opening must match in the cleaned text
+
+
+def _kept(text: str) -> tuple[str, list[int]]:
+    """The characters cleaning never changes (Han after Traditional → Simplified, digits, Latin
+    letters) and where each sits in text."""
+    where = [i for i, c in enumerate(text) if _KEPT.match(c)]
+    return "".join(text[i] for i in where), where
+
+
+def clean_page_starts(raw: str, raw_starts: list, clean: str) -> list[list[int]]:
+    """Where each printed page starts in the cleaned text. Cleaning keeps no offset map, so each
+    page's opening is found in the cleaned text: its first 12 kept characters, or, when cleaning
+    dropped them (a running header, a page number), the next 12, and so on, searched forward from
+    the previous page's start. A page not found starts where the previous one did (its text was
+    all furniture)."""
+    if not raw_starts:
+        return []
+    clean_keys, clean_where = _kept(clean)
+    starts, cursor = [[0, raw_starts[0][1]]], 0
+    bounds = [s for s, _ in raw_starts] + [len(raw)]
+    for (offset, number), end in zip(raw_starts[1:], bounds[2:]):
+        keys, _ = _kept(to_simplified(raw[offset:end])[0])
+        found = None
+        for skip in range(0, max(len(keys) - _WINDOW, 0) + 1, _WINDOW):
+            window = keys[skip:skip + _WINDOW]
+            if len(window) < min(_WINDOW, len(keys)) or not window:
+                break
+            j = clean_keys.find(window, cursor)
+            if j >= 0:
+                found = max(cursor, j - skip) if skip else j
+                break
+            if skip >= 10 * _WINDOW:
+                break
+        if found is None or found >= len(clean_where):
+            starts.append([starts[-1][0], number])
+            continue
+        cursor = found
+        starts.append([clean_where[found], number])
+    # A paragraph starting a page begins at its line's start, not at its first kept character.
+    for start in starts[1:]:
+        line_start = clean.rfind("\n", 0, start[0]) + 1
+        if not re.search(r"[\u4e00-\u9fff0-9A-Za-z]", clean[line_start:start[0]]):
+            start[0] = line_start
+    return starts
 
 
 def text_key(text: str) -> str:

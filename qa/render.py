@@ -98,7 +98,7 @@ def render_citation(hit: Hit, lang: str, show_scores: bool, anchor: str = "cite"
     return (
         f'<li class="qa-cite" id="{anchor}-{hit.rank}">'
         f'<div class="qa-cite-head">[{hit.rank}] <strong>{html.escape(hit.district)}</strong> · 《{html.escape(hit.title)}》'
-        f' · {html.escape(hit.section or "—")} {source_anchor(hit.source, hit.start, hit.end, sentence_span)}</div>'
+        f' · {html.escape(hit.section or "—")}{_page(hit)} {source_anchor(hit.source, hit.start, hit.end, sentence_span)}</div>'
         f'{quote}'
         f'<details><summary>{text["passage"]}</summary><div class="qa-passage">{_highlighted(hit, bold, relevant)}</div></details>'
         f"{score}</li>"
@@ -110,8 +110,14 @@ def plain_citation(answer: Answer) -> str:
     hit = next((h for h in answer.hits if h.rank == answer.rank), None)
     if hit is None:
         return answer.sentence or ""
-    return (f"“{answer.sentence}” — {hit.district}, 《{hit.title}》, {hit.section or '—'}, "
+    page = f"{hit.pages()}, " if hit.page else ""
+    return (f"“{answer.sentence}” — {hit.district}, 《{hit.title}》, {hit.section or '—'}, {page}"
             f"{hit.source}:{answer.start}-{answer.end}")
+
+
+def _page(hit: Hit) -> str:
+    """" · p. 12" for a passage of a paged report (PDF, scan), else ""."""
+    return f' · <span class="qa-page">{html.escape(hit.pages())}</span>' if hit.page else ""
 
 
 def direct_line(answer: Answer, anchor: str) -> str:

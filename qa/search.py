@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .chunk import Chunk
+from .chunk import Chunk, page_in, page_label
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .query import IndexedPlace, Query, analyze
@@ -53,6 +53,19 @@ class Hit:
     sentence_start: int = 0
     sentence_end: int = 0
     coverage: float = 0.0  # share of the question's content found in the passage (answer.py)
+    page: int = 0  # printed page the passage starts on (PDFs, images); 0 for reports without pages
+    page_end: int = 0
+    breaks: str = ""  # where later pages start inside text (Chunk.breaks)
+
+    def pages(self) -> str:
+        """The cited sentence's page ("p. 12"), or the passage's when no sentence is chosen; ""
+        for reports without pages."""
+        if not self.page:
+            return ""
+        if self.sentence:
+            return page_label(page_in(self.page, self.breaks, self.sentence_start),
+                              page_in(self.page, self.breaks, max(self.sentence_start, self.sentence_end - 1)))
+        return page_label(self.page, self.page_end)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -343,6 +356,7 @@ class Searcher:
                 source=chunk.source, title=chunk.title, section=chunk.section, start=chunk.start, end=chunk.end,
                 text=chunk.text, dense=round(float(cosine.get(i, -1.0)), 4), keyword=round(float(all_keyword[i]), 4),
                 place=chunk.place or chunk.district, year=chunk.year, half=chunk.half,
+                page=chunk.page, page_end=chunk.page_end, breaks=chunk.breaks,
             ))
         if self.reranker is not None:
             hits = self.reranker(query, hits)

@@ -32,7 +32,7 @@ from .tokens import numbers_in, tokenize
 
 HALVES = ("", "review", "plan")
 CHUNK_COLUMNS = ("id", "source", "district", "year", "title", "section", "start", "end", "text", "half", "place",
-                 "english")
+                 "english", "page", "page_end", "breaks")
 SCHEMA = f"""
 CREATE TABLE documents (doc INTEGER PRIMARY KEY, source TEXT UNIQUE NOT NULL, meta TEXT NOT NULL, text TEXT NOT NULL);
 CREATE TABLE chunks (row INTEGER PRIMARY KEY, doc INTEGER NOT NULL, {', '.join(f'"{c}"' for c in CHUNK_COLUMNS)});

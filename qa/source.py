@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING
 
 from .clean import detect_sites, normalize_newlines, to_halfwidth, to_simplified
 from .errors import QAError
-from .ingest import file_hash, read_raw
+from .chunk import page_label
+from .ingest import file_hash, page_at, read_raw
 from .noise import HTML_RESIDUE, INLINE_NOISE, PINYIN_ANNOTATION, PINYIN_MOJIBAKE
 
 if TYPE_CHECKING:
@@ -437,6 +438,7 @@ _CSS = """
 body { font-family: system-ui, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; line-height: 1.8; margin: 0;
        color: #222; background: #fafafa; }
 .page { max-width: 46em; margin: 0 auto; padding: 1em 1.2em 40vh; background: #fff; }
+.pg { color: #888; font-size: .85em; text-align: center; margin: 1.2em 0 .4em; border-top: 1px dashed #ccc; }
 h1 { font-size: 1.3em; line-height: 1.4; margin: .3em 0; }
 .meta, .raw-meta, .note { color: #666; font-size: .88em; }
 .report > p { margin: .5em 0; text-indent: 2em; }
@@ -480,10 +482,13 @@ def source_view(index: Index, source: str, start: int, end: int, reports_dir: Pa
     raw_box = _raw_box(reports_dir / source, record, start, end)
     title, place = record.get("title") or source, record.get("place") or record.get("district") or ""
     year = record.get("year") or ""
+    pages = record.get("pages") or []
+    cited_pages = page_label(page_at(pages, start), page_at(pages, max(start, end - 1)))
     head = (f'<header><h1>《{_e(title)}》</h1><p class="meta">{_e(place)}{f" · {year}" if year else ""} · '
-            f'{_e(source)} · 引文 / cited: characters {start}–{end} of the cleaned text · '
+            f'{_e(source)}{f" · {cited_pages}" if cited_pages else ""} · '
+            f'引文 / cited: characters {start}–{end} of the cleaned text · '
             f'<a href="#cited">跳到引文 / go to the passage</a></p></header>')
-    body = _report_html(text, start, end, raw_box)
+    body = _report_html(text, start, end, raw_box, pages)
     page = _page(f"{title} · {source}:{start}-{end}", head + f'<article class="report">{body}</article>'
                  '<script>document.getElementById("cited").scrollIntoView({block: "center"});</script>')
     return SourceView(200, page)
@@ -504,15 +509,20 @@ def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _report_html(text: str, start: int, end: int, raw_box: str) -> str:
+def _report_html(text: str, start: int, end: int, raw_box: str, pages: list | None = None) -> str:
     """The cleaned report, one <p> per line, [start, end) in <mark> (the first one id="cited"),
-    the raw box after the paragraph where the span ends."""
+    the raw box after the paragraph where the span ends. A printed page's start (PDFs, scans) is
+    marked "— p. 12 —" (id="p12") before the paragraph it falls in."""
     from .clean import heading_level
 
     parts, pos, marked = [], 0, False
+    starts = list(pages or [])
     for line in text.split("\n"):
         p0, p1 = pos, pos + len(line)
         pos = p1 + 1
+        while starts and starts[0][0] <= p1:
+            number = starts.pop(0)[1]
+            parts.append(f'<div class="pg" id="p{number}">— p. {number} —</div>')
         level = heading_level(line)
         cls = f' class="h{level}"' if level else ""
         if p1 <= start or p0 >= end:

@@ -1,6 +1,6 @@
 """The index folder: segments of FAISS vectors + BM25 postings + SQLite text, and a manifest.
 
-Layout (format 3):
+Layout (format 4):
 
     index/CURRENT                          name of the live build, switched atomically (os.replace)
     index/builds/<id>/manifest.json        what built it: embedder, model, dim, chunking, tokenizer,
@@ -55,7 +55,7 @@ from .segment import HALVES, Segment, build_bm25, dense_config, idf, write_segme
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
-FORMAT_VERSION = 3  # 2: the manifest records every file's size and sha256 ("files"); 3: segments
+FORMAT_VERSION = 4  # 2: the manifest records every file's size and sha256 ("files"); 3: segments; 4: chunk pages
 CURRENT = "CURRENT"
 LOCK_FILE = "build.lock"
 LOCK_OWNER = "build.lock.pid"  # the holder's pid, for the waiting message (never truncated by a waiter)

@@ -102,13 +102,14 @@ def test_detect_district_outside_gazetteer():
     assert place.qualified == "成都市武侯区" and how.startswith("title line")
 
 
-def test_pdf_text_layer(tmp_path):
+def test_a_pdf_with_nothing_on_its_pages_is_refused_after_ocr_finds_nothing(tmp_path, monkeypatch):
     from pypdf import PdfWriter
 
+    monkeypatch.setenv("QA_OCR_CACHE", str(tmp_path / "ocr.sqlite"))
     path = tmp_path / "blank.pdf"
     writer = PdfWriter()
     writer.add_blank_page(width=200, height=200)
     with path.open("wb") as fh:
         writer.write(fh)
-    with pytest.raises(ReportError, match="no text layer"):
+    with pytest.raises(ReportError, match="no text found on any page"):
         read_raw(path)
