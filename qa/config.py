@@ -60,6 +60,7 @@ class Settings:
     # the page cache (QA_OCR_CACHE; default index/ocr-cache.sqlite, kept by `make clean`).
     ocr_dpi: int = 200
     ocr_cache_path: str = ""
+    max_scan_mb: int = 200  # largest PDF or image `qa index` reads (QA_MAX_SCAN_MB): scanned pages are big
     max_upload_mb: int = 20  # largest report file the web chat accepts, and largest .docx/.pdf `qa index` reads
     # Largest report text (QA_MAX_TEXT_MB): a .txt/.md/.html file over it is skipped before it is
     # read, and so is a .docx/.pdf whose extracted text is over it. Government reports are
@@ -121,6 +122,7 @@ def load_settings() -> Settings:
         dual_dense=_env("QA_DUAL_DENSE", "1") not in ("0", "false", "no"),
         max_upload_mb=int(_env("QA_MAX_UPLOAD_MB", str(base.max_upload_mb))),
         ocr_dpi=int(_env("QA_OCR_DPI", str(base.ocr_dpi))),
+        max_scan_mb=int(_env("QA_MAX_SCAN_MB", str(base.max_scan_mb))),
         ocr_cache_path=_env("QA_OCR_CACHE", base.ocr_cache_path),
         max_text_mb=float(_env("QA_MAX_TEXT_MB", str(base.max_text_mb))),
         max_question_chars=int(_env("QA_MAX_QUESTION_CHARS", str(base.max_question_chars))),

@@ -7,8 +7,9 @@ half of an evidence string's occurrence in that report's cleaned text.
 from __future__ import annotations
 
 import json
-import sys
 import math
+import sys
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,17 +87,56 @@ def load_items(path: Path) -> list[Item]:
 
 
 def evidence_spans(item: Item, documents: dict[str, dict]) -> list[tuple[str, int, int]]:
-    """(district, start, end) of every occurrence of every evidence string in the expected reports."""
+    """(district, start, end) of every occurrence of every evidence string in the expected reports.
+    Where an evidence string is not in a report exactly, it is looked for with width and whitespace
+    folded (NFKC): OCR reads "，" as "," and splits figures ("5 3.2"), and the eval set was
+    written against text files."""
     spans = []
     for doc in documents.values():
         if item.districts and not ({doc["district"], doc.get("place")} & set(item.districts)):
             continue
         for ev in item.evidence:
             start = doc["text"].find(ev)
+            if start < 0:
+                spans += _folded_spans(doc, ev)
             while start >= 0:
                 spans.append((doc["source"], start, start + len(ev)))
                 start = doc["text"].find(ev, start + 1)
     return spans
+
+
+def folded(text: str) -> tuple[str, list[int]]:
+    """text under NFKC with whitespace left out, and where each folded character came from."""
+    chars, where = [], []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKC", ch):
+            if not c.isspace():
+                chars.append(c)
+                where.append(i)
+    return "".join(chars), where
+
+
+_FOLDED: dict[tuple[str, int], tuple[str, list[int]]] = {}
+
+
+def _folded_spans(doc: dict, evidence: str) -> list[tuple[str, int, int]]:
+    key = (doc["source"], len(doc["text"]))
+    if key not in _FOLDED:
+        _FOLDED.clear() if len(_FOLDED) > 64 else None
+        _FOLDED[key] = folded(doc["text"])
+    text, where = _FOLDED[key]
+    needle = folded(evidence)[0]
+    spans, start = [], text.find(needle) if needle else -1
+    while start >= 0:
+        spans.append((doc["source"], where[start], where[start + len(needle) - 1] + 1))
+        start = text.find(needle, start + 1)
+    return spans
+
+
+def holds_evidence(sentence: str, evidence: list[str]) -> bool:
+    """The sentence holds one of the evidence strings, width and whitespace folded."""
+    sentence = folded(sentence or "")[0]
+    return any((f := folded(ev)[0]) and f in sentence for ev in evidence)
 
 
 def is_relevant(source: str, start: int, end: int, spans: list[tuple[str, int, int]]) -> bool:
@@ -127,7 +167,7 @@ def run_eval(searcher: Searcher, items: list[Item], k: int = 10, retriever: str 
         right = (not answer.abstain and bool(item.districts) and
                  bool({answer.district, answer.place} & set(item.districts)) and
                  (is_relevant(answer.source, answer.start, answer.end, spans) or
-                  any(ev in (answer.sentence or "") for ev in item.evidence)))
+                  holds_evidence(answer.sentence, item.evidence)))
         report.outcomes.append(
             Outcome(
                 item, ranks, first, answer.abstain, answer.district,

@@ -327,6 +327,8 @@ def check_file_size(size: int, suffix: str, settings: Settings) -> None:
     .docx/.pdf (mostly zip, images and fonts) over the upload limit."""
     if suffix in TEXT_TYPES:
         limit, setting = settings.max_text_mb, "QA_MAX_TEXT_MB"
+    elif suffix == ".pdf" or suffix in IMAGE_TYPES:  # scans: a page image is 0.2–1 MB
+        limit, setting = max(settings.max_scan_mb, settings.max_upload_mb), "QA_MAX_SCAN_MB"
     else:
         limit, setting = settings.max_upload_mb, "QA_MAX_UPLOAD_MB"
     if size > limit * 1_000_000:
@@ -662,8 +664,7 @@ def clean_page_starts(raw: str, raw_starts: list, clean: str) -> list[list[int]]
     """Where each printed page starts in the cleaned text. Cleaning keeps no offset map, so each
     page's opening is found in the cleaned text: its first 12 kept characters, or, when cleaning
     dropped them (a running header, a page number), the next 12, and so on, searched forward from
-    the previous page's start. A page not found starts where the previous one did (its text was
-    all furniture)."""
+    the previous page's start."""
     if not raw_starts:
         return []
     clean_keys, clean_where = _kept(clean)
@@ -676,22 +677,29 @@ def clean_page_starts(raw: str, raw_starts: list, clean: str) -> list[list[int]]
             window = keys[skip:skip + _WINDOW]
             if len(window) < min(_WINDOW, len(keys)) or not window:
                 break
-            j = clean_keys.find(window, cursor)
+            j = clean_keys.find(window, cursor + 1)  # a page is never empty: not where the last one starts
             if j >= 0:
                 found = max(cursor, j - skip) if skip else j
                 break
             if skip >= 10 * _WINDOW:
                 break
         if found is None or found >= len(clean_where):
-            starts.append([starts[-1][0], number])
+            starts.append([None, number])
             continue
         cursor = found
         starts.append([clean_where[found], number])
     # A paragraph starting a page begins at its line's start, not at its first kept character.
     for start in starts[1:]:
+        if start[0] is None:
+            continue
         line_start = clean.rfind("\n", 0, start[0]) + 1
         if not re.search(r"[\u4e00-\u9fff0-9A-Za-z]", clean[line_start:start[0]]):
             start[0] = line_start
+    # A page not found (nothing read on it, or only furniture) is empty: it starts where the next
+    # page does, so no text is attributed to it.
+    following = len(clean)
+    for start in reversed(starts):
+        start[0] = following = following if start[0] is None else start[0]
     return starts
 
 
@@ -709,7 +717,7 @@ def same_text_as(source: str, text: str, seen: dict[str, str]) -> str | None:
     return first if first != source else None
 
 
-UPLOAD_TYPES = {".txt", ".md", ".html", ".htm", ".docx", ".pdf"}
+UPLOAD_TYPES = set(SUPPORTED)
 
 
 def safe_report_name(name: str) -> str:
@@ -732,7 +740,7 @@ def accept_upload(source: Path, original_name: str, reports_dir: Path, max_bytes
     name = safe_report_name(original_name)
     suffix = Path(name).suffix
     if suffix not in UPLOAD_TYPES:
-        raise ReportError(f"{original_name}: unsupported type {suffix or '(none)'}; use .txt, .docx, .pdf or .html")
+        raise ReportError(f"{original_name}: unsupported type {suffix or '(none)'}; use one of {', '.join(sorted(UPLOAD_TYPES))}")
     size = source.stat().st_size
     if size > max_bytes:
         raise ReportError(f"{original_name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")

@@ -84,17 +84,18 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: float) -> list[str]
     return lines + [line] if line else lines
 
 
-def photographed(image: Image.Image, seed: int = 1, angle: float = 2.0, quality: int = 45) -> Image.Image:
+def photographed(image: Image.Image, seed: int = 1, angle: float = 2.0, quality: int = 45, noise: float = 12,
+                 blur: float = 0.8) -> Image.Image:
     """A page as a phone photo of it looks: turned by angle degrees, lit unevenly, slightly blurred,
     with sensor noise (seeded), JPEG-compressed."""
     import numpy as np
 
     page = image.convert("L").rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=200)
-    pixels = np.asarray(page.filter(ImageFilter.GaussianBlur(0.8)), dtype=np.float32)
+    pixels = np.asarray(page.filter(ImageFilter.GaussianBlur(blur)), dtype=np.float32)
     height, width = pixels.shape
     light = np.linspace(1.0, 0.75, width)[None, :] * np.linspace(1.0, 0.85, height)[:, None]
-    noise = np.random.default_rng(seed).normal(0, 12, pixels.shape)
-    page = Image.fromarray(np.clip(pixels * light + noise, 0, 255).astype(np.uint8))
+    grain = np.random.default_rng(seed).normal(0, noise, pixels.shape)
+    page = Image.fromarray(np.clip(pixels * light + grain, 0, 255).astype(np.uint8))
     buffer = io.BytesIO()
     page.convert("RGB").save(buffer, "JPEG", quality=quality)
     return Image.open(io.BytesIO(buffer.getvalue()))
