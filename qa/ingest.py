@@ -87,14 +87,29 @@ def page_at(pages: list, offset: int) -> int:
 
 
 def report_files(folder: Path) -> list[Path]:
-    """Report files in a folder, sorted by name; hidden files, READMEs and metadata.json are not reports."""
+    """Report files in a folder, sorted by name; hidden files, READMEs and metadata.json are not
+    reports. A subfolder holding page images (photos or scans of one report's pages) is one report."""
     if not folder.is_dir():
         raise ReportError(f"Reports folder not found: {folder}")
     return sorted(
         p
         for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.name.lower() not in _IGNORED
+        if not p.name.startswith(".") and p.name.lower() not in _IGNORED
+        and (p.is_file() or (p.is_dir() and page_images(p)))
     )
+
+
+def page_images(folder: Path) -> list[Path]:
+    """The image files of a folder of page photos or scans, in page order: natural order of their
+    names, so 页2.jpg comes before 页10.jpg and IMG_0009 before IMG_0010."""
+    def natural(p: Path):
+        return [(0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", p.name)]
+
+    try:
+        return sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                       and p.suffix.lower() in IMAGE_TYPES), key=natural)
+    except OSError:
+        return []
 
 
 def file_hash(path: Path) -> str:
@@ -103,6 +118,10 @@ def file_hash(path: Path) -> str:
     digest = hashlib.sha256()
     if (target := outside_link(path)) is not None:
         digest.update(f"link:{target}".encode())
+        return digest.hexdigest()
+    if path.is_dir():  # a folder of page images: its pages' names and hashes, in page order
+        for page in page_images(path):
+            digest.update(f"{page.name}\0{file_hash(page)}\n".encode())
         return digest.hexdigest()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -255,11 +274,13 @@ def read_raw(path: Path, settings: Settings | None = None) -> tuple[str, str, li
 def read_report(path: Path, settings: Settings | None = None) -> RawReport:
     """read_raw, with where each printed page starts (PDFs and images)."""
     settings = settings or load_settings()
+    if why := link_problem(path):
+        raise ReportError(why)
+    if path.is_dir():
+        return _read_page_folder(path, settings)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise ReportError(f"unsupported file type {suffix or '(none)'}; use one of {', '.join(sorted(SUPPORTED))}")
-    if why := link_problem(path):
-        raise ReportError(why)
     try:
         check_file_size(path.stat().st_size, suffix, settings)  # before reading: memory stays bounded
         data = path.read_bytes()
@@ -279,6 +300,35 @@ def read_report(path: Path, settings: Settings | None = None) -> RawReport:
         bytes_ = f"{replaced} byte{'s' if replaced > 1 else ''}"
         warnings.append(f"{path.name}: {bytes_} not valid UTF-8, replaced with \ufffd (the text around may be garbled)")
     return RawReport(text, encoding, warnings, _page_starts(pages) if pages else [])
+
+
+def _read_page_folder(folder: Path, settings: Settings) -> RawReport:
+    """A folder of page images as one report: each image OCR'd (every frame of a TIFF), the pages
+    numbered in order across them. An image that cannot be read is named and left out."""
+    images = page_images(folder)
+    if not images:
+        raise ReportError("folder holds no page images")
+    warnings: list[str] = []
+    for image in images:
+        if why := link_problem(image):
+            raise ReportError(f"{image.name}: {why}")
+    try:
+        check_file_size(sum(p.stat().st_size for p in images), ".png", settings)
+    except OSError as exc:
+        raise ReportError(f"cannot read file: {exc.strerror or exc}") from exc
+    reader = PageReader(OcrCache(settings.ocr_cache))
+    pages: list[str] = []
+    for image in _progress(images, folder.name):
+        try:
+            data = image.read_bytes()
+            pages += image_pages(data, f"{folder.name}/{image.name}", reader, hashlib.sha256(data).hexdigest(), warnings)
+        except (OSError, ReportError) as exc:
+            warnings.append(f"{folder.name}/{image.name}: {exc}; page left out")
+    if not any(p.strip() for p in pages):
+        raise ReportError("no text found on any page (OCR read nothing)")
+    text = "\n".join(pages)
+    check_text_size(text, settings)
+    return RawReport(text, "ocr", warnings, _page_starts(pages))
 
 
 def _page_starts(pages: list[str]) -> list[list[int]]:

@@ -543,7 +543,7 @@ def _raw_box(path: Path, record: dict, start: int, end: int) -> str:
     """"原文": the span as the file has it, with its offsets in the decoded file; or why not."""
     head = '<aside class="raw"><h2>原文 / original text in the file</h2>'
     name = _e(path.name)
-    if not path.is_file():
+    if not path.exists():
         return f'{head}<p class="note">{name} is no longer in the reports folder.</p></aside>'
     try:
         changed = file_hash(path) != record.get("sha256")

@@ -60,6 +60,19 @@ class FakeRecogniser:
         return [Line(180, 100 + 60 * i, 1500, 140 + 60 * i, para) for i, para in enumerate(text.split("\n"))]
 
 
+class PixelRecogniser(FakeRecogniser):
+    """A stand-in that knows each page by its pixels, so page order is checked, not assumed."""
+
+    def __init__(self, pages):
+        super().__init__([printed for _, printed in pages])
+        self.by_pixels = {image.convert("L").tobytes(): printed for image, printed in pages}
+
+    def __call__(self, image) -> list[Line]:
+        self.calls += 1
+        text = self.by_pixels[image.convert("L").tobytes()]
+        return [Line(180, 100 + 60 * i, 1500, 140 + 60 * i, para) for i, para in enumerate(text.split("\n"))]
+
+
 needs_font = pytest.mark.skipif(not font_available(), reason="fonts-wqy-zenhei (make browser-deps / make setup)")
 
 
@@ -193,6 +206,40 @@ def test_without_the_ocr_engine_a_scanned_pdf_is_refused_with_how_to_fix_it(tmp_
     monkeypatch.setattr(ocr, "recognise", missing)
     with pytest.raises(ReportError, match="scanned pages need OCR.*make setup"):
         load_document(path)
+
+
+@needs_font
+def test_a_folder_of_page_photos_is_one_report_with_its_pages_in_order(tmp_path, cache, monkeypatch):
+    from qa.config import load_settings
+    from qa.service import Service
+
+    reports = tmp_path / "reports"
+    album = reports / "婺源县政府工作报告照片"
+    album.mkdir(parents=True)
+    pages = printed_pages(point=40)
+    assert len(pages) >= 3
+    names = [f"IMG_{n}.png" for n in (9, 10, 11, 12)][:len(pages)]  # 9 before 10: natural order, not by text
+    for (image, _), name in zip(pages, names):
+        image.save(album / name)
+    (album / "notes.txt").write_text("not a page", encoding="utf-8")
+    fake = PixelRecogniser(pages)
+    monkeypatch.setattr(ocr, "recognise", fake)
+    settings = load_settings().with_(reports_dir=reports, index_dir=tmp_path / "index", embedder="hash")
+    service = Service(settings, load=False)
+    built = service.build()
+    service.reload()
+    assert built.added == [album.name] and fake.calls == len(pages)
+    record = service.reports()[album.name]
+    assert record["district"] == "婺源县" and [n for _, n in record["pages"]] == list(range(1, len(pages) + 1))
+    last = pages[-1][1].split("\n")[-1]
+    answer = service.ask(last[:30])
+    hit = next(h for h in answer.hits if last[:20] in h.text)
+    assert hit.pages() == f"p. {len(pages)}"
+
+    (album / names[0]).unlink()  # a page taken out: the report changes and is read again, from the cache
+    rebuilt = service.build()
+    assert rebuilt.changed == [album.name]
+    assert fake.calls == len(pages)
 
 
 def test_an_image_that_is_not_an_image_is_refused(tmp_path, cache):
