@@ -203,7 +203,8 @@ class Answer:
                 }
                 for h in self.hits
             ],
-            "answer": {"district": self.district, "sentence": self.sentence, "abstain": self.abstain},
+            "answer": {"district": self.district, "sentence": self.sentence, "abstain": self.abstain,
+                       "page": next((h.pages() for h in self.hits if h.rank == self.rank and not self.abstain), "")},
             "note": self.note,
             "table": self.table,
         }

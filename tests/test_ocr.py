@@ -271,6 +271,8 @@ def test_citations_and_the_document_view_show_the_page(tmp_path, cache, monkeypa
     printed_on = next(n for n, (_, printed) in enumerate(pages, start=1) if "规上工业增加值增长8%" in printed)
     assert hit.pages() == f"p. {printed_on}"
     assert answer.to_json()["hits"][hit.rank - 1]["page"] == f"p. {printed_on}"
+    if answer.rank == hit.rank:
+        assert answer.to_json()["answer"]["page"] == f"p. {printed_on}"
     view = document_page(service.searcher.index, "婺源县.pdf", hit.start, hit.end, reports)
     assert f'id="p{printed_on}"' in view and f"— p. {len(pages)} —" in view
     assert f" · p. {printed_on}" in view or f" · pp. {printed_on}" in view
