@@ -58,10 +58,11 @@ def test_batch_jsonl_contract(indexed):
     assert len(lines) == 3
     for obj in lines:
         assert set(obj) == {"question", "hits", "answer", "note", "table"}
-        assert set(obj["answer"]) == {"district", "sentence", "abstain"}
+        assert set(obj["answer"]) == {"district", "sentence", "abstain", "page"}
+        assert obj["answer"]["page"] == ""  # text reports have no pages
         assert 1 <= len(obj["hits"]) <= 4
         for rank, hit in enumerate(obj["hits"], start=1):
-            assert {"rank", "district", "source", "section", "text", "start", "end", "score"} <= set(hit)
+            assert {"rank", "district", "source", "section", "text", "start", "end", "score", "page"} <= set(hit)
             assert hit["rank"] == rank
     assert lines[0]["question"] == "哪个区提出规上工业增加值增长16%？"
     assert lines[0]["answer"]["district"] == "万州区" and lines[0]["answer"]["abstain"] is False
