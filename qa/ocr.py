@@ -74,7 +74,7 @@ MAX_REREADS = 12  # lines looked for again per page, at most (a report with blan
 
 
 # Bumped when how lines become text changes (recognise, page_text): cached pages are read again.
-READER_VERSION = 5
+READER_VERSION = 6
 
 
 def engine_id() -> str:
@@ -252,8 +252,10 @@ def page_text(lines: list[Line]) -> str:
     if not merged:
         return ""
     height = statistics.median(r[3] - r[1] for r in merged)
-    left = statistics.median(r[0] for r in merged)
-    right = max(statistics.median(r[2] for r in merged), left + height)
+    # The margins are where most lines reach, not the median line: a page of one-line paragraphs
+    # (a list of targets) is mostly indented and short.
+    left = _percentile([r[0] for r in merged], 0.1)
+    right = max(_percentile([r[2] for r in merged], 0.9), left + height)
     gaps = [b[1] - a[3] for a, b in zip(merged, merged[1:]) if b[1] > a[3]]
     usual_gap = statistics.median(gaps) if gaps else height / 2
     paragraphs: list[str] = []
@@ -272,6 +274,11 @@ def page_text(lines: list[Line]) -> str:
             paragraphs[-1] = _join(paragraphs[-1], text)
         previous = row
     return "\n".join(paragraphs)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(share * len(ordered)), len(ordered) - 1)]
 
 
 # --- cache ----------------------------------------------------------------------------------------

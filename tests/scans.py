@@ -77,11 +77,15 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: float) -> list[str]
     """Lines of text that fit the measure, broken by printed width as a word processor does."""
     lines, line = [], ""
     for ch in text:
-        if line and draw.textlength(line + ch, font=font) > width:
+        # A closing mark never starts a line (Chinese line-breaking rules): it hangs in the margin.
+        if line and draw.textlength(line + ch, font=font) > width and ch not in _NO_LINE_START:
             lines.append(line)
             line = ""
         line += ch
     return lines + [line] if line else lines
+
+
+_NO_LINE_START = set("，。、；：！？）》」』”’%,.;:!?)")
 
 
 def photographed(image: Image.Image, seed: int = 1, angle: float = 2.0, quality: int = 45, noise: float = 12,
