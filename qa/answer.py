@@ -17,8 +17,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from .chunk import page_label
 from .clean import split_sentences
 from .compare import Comparison, compare
+from .ingest import page_at
 from .query import Query, glossary_terms, without_places
 from .search import Hit, Searcher
 from .tokens import numbers_in
@@ -282,6 +284,15 @@ def _choose(query: Query, hits: list[Hit], terms: list[ContentTerm], searcher: S
     return best
 
 
+def _add_pages(rows: list[dict], reports: dict[str, dict]) -> None:
+    """Each table row's cited page ("p. 12"), "" for reports without pages or a place not stated."""
+    for row in rows:
+        pages = (reports.get(row.get("source") or "") or {}).get("pages") or []
+        start, end = row.get("start"), row.get("end")
+        row["page"] = (page_label(page_at(pages, start), page_at(pages, max(start, end - 1)))
+                       if pages and start is not None and end is not None else "")
+
+
 def make_answer(query: Query, hits: list[Hit], searcher: Searcher | None = None, only: list[str] | None = None
                 ) -> Answer:
     """The cited answer: the sentence that answers (or a refusal) and, for a question comparing
@@ -290,6 +301,7 @@ def make_answer(query: Query, hits: list[Hit], searcher: Searcher | None = None,
     if searcher is not None:
         answer.comparison = compare(query, searcher.places, searcher.index.facts_path, only)
         answer.table = answer.comparison.rows if answer.comparison else []
+        _add_pages(answer.table, searcher.index.reports)
     places = searcher.places if searcher else []
     terms = content_terms(query, places)
     best = _choose(query, hits, terms, searcher)

@@ -19,7 +19,7 @@ from pathlib import Path
 from .clean import clean_text, is_common_han, to_simplified
 from .config import Settings, load_settings
 from .errors import ReportError
-from .ocr import IMAGE_TYPES, MIN_TEXT_CHARS, OcrCache, OcrUnavailable, PageReader, page_key
+from .ocr import IMAGE_TYPES, MIN_TEXT_CHARS, RUNS_ON, OcrCache, OcrUnavailable, PageReader, page_key
 from .places import Place, detect_place, detect_year, find_place
 
 log = logging.getLogger(__name__)
@@ -299,7 +299,7 @@ def read_report(path: Path, settings: Settings | None = None) -> RawReport:
     if replaced:
         bytes_ = f"{replaced} byte{'s' if replaced > 1 else ''}"
         warnings.append(f"{path.name}: {bytes_} not valid UTF-8, replaced with \ufffd (the text around may be garbled)")
-    return RawReport(text, encoding, warnings, _page_starts(pages) if pages else [])
+    return RawReport(text, encoding, warnings, pages or [])
 
 
 def _read_page_folder(folder: Path, settings: Settings) -> RawReport:
@@ -324,25 +324,34 @@ def _read_page_folder(folder: Path, settings: Settings) -> RawReport:
             pages += image_pages(data, f"{folder.name}/{image.name}", reader, hashlib.sha256(data).hexdigest(), warnings)
         except (OSError, ReportError) as exc:
             warnings.append(f"{folder.name}/{image.name}: {exc}; page left out")
-    if not any(p.strip() for p in pages):
+    if not any(p.strip(RUNS_ON + " \n") for p in pages):
         raise ReportError("no text found on any page (OCR read nothing)")
-    text = "\n".join(pages)
+    text, starts = join_pages(pages)
     check_text_size(text, settings)
-    return RawReport(text, "ocr", warnings, _page_starts(pages))
+    return RawReport(text, "ocr", warnings, starts)
 
 
-def _page_starts(pages: list[str]) -> list[list[int]]:
-    """[offset, page number] of each page in "\n".join(pages)."""
-    starts, offset = [], 0
+def join_pages(pages: list[str]) -> tuple[str, list[list[int]]]:
+    """The pages' texts as one, and [offset, page number] of each page in it. Pages are joined
+    by a line break, but a paragraph running over a page break (OCR marks its ends with RUNS_ON:
+    the page ends on a full line without a full stop, the next starts at the margin) is joined
+    without one."""
+    parts, starts, offset, runs_on = [], [], 0, False
     for number, page in enumerate(pages, start=1):
+        starts_inside, ends_inside = page.startswith(RUNS_ON), page.endswith(RUNS_ON) and len(page) > 1
+        page = page.strip(RUNS_ON)
+        separator = "" if number == 1 or (runs_on and starts_inside) else "\n"
+        parts.append(separator + page)
+        offset += len(separator)
         starts.append([offset, number])
-        offset += len(page) + 1
-    return starts
+        offset += len(page)
+        runs_on = ends_inside
+    return "".join(parts), starts
 
 
 def _parse(path: Path, suffix: str, data: bytes, settings: Settings,
            warnings: list[str]) -> tuple[str, str, int, list[str] | None]:
-    """(text, encoding, bad bytes replaced, page texts or None) of a report file's bytes, by its type."""
+    """(text, encoding, bad bytes replaced, page starts or None) of a report file's bytes, by its type."""
     if suffix in {".txt", ".md"}:
         return *decode_text(data), None
     if suffix in {".html", ".htm"}:
@@ -366,10 +375,11 @@ def _parse(path: Path, suffix: str, data: bytes, settings: Settings,
     if reader.recognised:
         log.info("%s: %d page(s) read by OCR in %.1f s (%d from the cache)", path.name, reader.recognised,
                  reader.seconds, reader.cached)
-    if not any(p.strip() for p in pages):
+    if not any(p.strip(RUNS_ON + " \n") for p in pages):
         raise ReportError("no text found on any page (OCR read nothing)" if encoding != "pdf"
                           else "PDF has no text")
-    return "\n".join(pages), encoding, 0, pages
+    text, starts = join_pages(pages)
+    return text, encoding, 0, starts
 
 
 def check_file_size(size: int, suffix: str, settings: Settings) -> None:

@@ -74,7 +74,7 @@ MAX_REREADS = 12  # lines looked for again per page, at most (a report with blan
 
 
 # Bumped when how lines become text changes (recognise, page_text): cached pages are read again.
-READER_VERSION = 6
+READER_VERSION = 7
 
 
 def engine_id() -> str:
@@ -232,11 +232,20 @@ def _join(left: str, right: str) -> str:
     return left + right
 
 
-def page_text(lines: list[Line]) -> str:
+# Marks, in a page's text as PageReader gives it, that the page starts inside a paragraph (before
+# the text) or ends inside one (after it), so the pages of a paragraph running over a page break
+# are joined into one (qa/ingest.py join_pages). The recogniser never outputs this character.
+RUNS_ON = "\u2063"
+_PARAGRAPH_END = set("。！？!?")
+
+
+def page_text(lines: list[Line], marked: bool = False) -> str:
     """A page's text, one paragraph per line. A printed line starts a new paragraph when it is
     indented, when the line before it ended short of the right margin (a paragraph's last line, a
     heading), or when a gap wider than a line separates them. A page number alone at the top or
-    bottom of the page is dropped."""
+    bottom of the page is dropped. marked: add RUNS_ON where the page starts at the margin (the
+    text is indented elsewhere, so this is a paragraph's continuation) and where it ends on a full
+    line without a full stop."""
     grouped = rows(lines)
     if not grouped:
         return ""
@@ -273,7 +282,15 @@ def page_text(lines: list[Line]) -> str:
         else:
             paragraphs[-1] = _join(paragraphs[-1], text)
         previous = row
-    return "\n".join(paragraphs)
+    text = "\n".join(paragraphs)
+    if marked:
+        indents = any(r[0] > left + height for r in merged)
+        if indents and merged[0][0] <= left + height / 2 and not _CONTINUES.match(merged[0][4]) or \
+                _CONTINUES.match(merged[0][4]):
+            text = RUNS_ON + text
+        if merged[-1][2] >= right - 2 * height and merged[-1][4][-1:] not in _PARAGRAPH_END:
+            text += RUNS_ON
+    return text
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -347,7 +364,7 @@ class PageReader:
             self.cached += 1
             return text
         started = time.perf_counter()
-        text = page_text(recognise(image()))
+        text = page_text(recognise(image()), marked=True)
         took = time.perf_counter() - started
         self.recognised += 1
         self.seconds += took

@@ -172,7 +172,7 @@ def render_table(answer: Answer) -> str:
             f'<tr><td>{html.escape(row["place"])}</td><td class="qa-value"><b>{html.escape(format_value(row))}</b>{bar}</td>'
             f'<td>{html.escape(kind)} {row["year"]}</td>'
             f'<td class="qa-cell-cite">“{html.escape(row["sentence"])}” '
-            f'{source_anchor(row["source"], row["start"], row["end"])}</td></tr>')
+            f'{html.escape(row.get("page") or "")} {source_anchor(row["source"], row["start"], row["end"])}</td></tr>')
     return (f'<div class="qa-table"><p class="qa-table-what">{html.escape(what)}</p>'
             f'<table><thead><tr><th>{text["place"]}</th><th>{text["value"]}</th><th>{text["kind"]}</th>'
             f'<th>{text["source"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')

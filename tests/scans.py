@@ -23,7 +23,9 @@ def font_available() -> bool:
 
 def typeset(paragraphs: list[str], dpi: int = 300, point: float = 12, title: str = "",
             first_page: int = 1) -> list[tuple[Image.Image, str]]:
-    """Pages (image, the text printed on it, paragraphs on their own lines) of the paragraphs."""
+    """Pages (image, the text printed on it, paragraphs on their own lines) of the paragraphs. A
+    paragraph's first line keeps its indent (two U+3000) in the printed text, so a piece that
+    continues a paragraph from the page before is told by having none."""
     width, height = int(A4[0] * dpi), int(A4[1] * dpi)
     size = int(point / 72 * dpi)
     font = ImageFont.truetype(str(FONT), size)
@@ -62,13 +64,13 @@ def typeset(paragraphs: list[str], dpi: int = 300, point: float = 12, title: str
         for line in lines:
             if y + step > height - margin:
                 if piece:
-                    printed.append("".join(piece).strip("\u3000"))
+                    printed.append("".join(piece))
                     piece = []
                 new_page()
             draw.text((margin, y), line, font=font, fill=0)
             piece.append(line)
             y += step
-        printed.append("".join(piece).strip("\u3000"))
+        printed.append("".join(piece))
     finish()
     return pages
 

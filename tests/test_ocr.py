@@ -44,6 +44,33 @@ def printed_pages(dpi: int = 100, paragraphs: list[str] | None = None, point: fl
     return typeset(paragraphs or REPORT, dpi=dpi, point=point)
 
 
+def printed_lines(text: str, per_line: int = 30, cut: bool = False) -> list[Line]:
+    """The boxes a page of these paragraphs gives: 30 characters a printed line, 46 px a
+    character, the first line of a paragraph indented by two characters (x 192) where the printed
+    text has its indent (a piece continuing the page before has none), the others at the margin
+    (x 100), a paragraph's last line as long as its text. On a page whose last paragraph runs on
+    to the next (cut), the page's last line is full."""
+    lines, y = [], 100
+    paragraphs = text.split("\n")
+    for n, paragraph in enumerate(paragraphs):
+        first = paragraph.startswith("\u3000")
+        paragraph = paragraph.strip("\u3000")
+        while paragraph:
+            width = per_line - 2 if first else per_line
+            piece, paragraph = paragraph[:width], paragraph[width:]
+            x0 = 192 if first else 100
+            last_on_page = n == len(paragraphs) - 1 and not paragraph
+            x1 = 100 + 46 * per_line if (cut and last_on_page) or paragraph else x0 + 46 * len(piece)
+            lines.append(Line(x0, y, x1, y + 40, piece))
+            y, first = y + 60, False
+    return lines
+
+
+def _runs_on(pages: list[str], i: int) -> bool:
+    """Page i's last paragraph continues on page i + 1 (which then starts without an indent)."""
+    return i + 1 < len(pages) and not pages[i + 1].startswith("\u3000")
+
+
 class FakeRecogniser:
     """Stands in for the OCR models: returns each page's printed lines as boxes, in page order,
     and counts its calls."""
@@ -55,9 +82,8 @@ class FakeRecogniser:
         self.calls += 1
         if self.fail_on == self.calls:
             raise RuntimeError("model error")
-        text = self.pages[(self.calls - 1) % len(self.pages)]
-        # One box per printed paragraph, its first line indented as the page prints it.
-        return [Line(180, 100 + 60 * i, 1500, 140 + 60 * i, para) for i, para in enumerate(text.split("\n"))]
+        i = (self.calls - 1) % len(self.pages)
+        return printed_lines(self.pages[i], cut=_runs_on(self.pages, i))
 
 
 class PixelRecogniser(FakeRecogniser):
@@ -65,12 +91,12 @@ class PixelRecogniser(FakeRecogniser):
 
     def __init__(self, pages):
         super().__init__([printed for _, printed in pages])
-        self.by_pixels = {image.convert("L").tobytes(): printed for image, printed in pages}
+        self.by_pixels = {image.convert("L").tobytes(): i for i, (image, _) in enumerate(pages)}
 
     def __call__(self, image) -> list[Line]:
         self.calls += 1
-        text = self.by_pixels[image.convert("L").tobytes()]
-        return [Line(180, 100 + 60 * i, 1500, 140 + 60 * i, para) for i, para in enumerate(text.split("\n"))]
+        i = self.by_pixels[image.convert("L").tobytes()]
+        return printed_lines(self.pages[i], cut=_runs_on(self.pages, i))
 
 
 needs_font = pytest.mark.skipif(not font_available(), reason="fonts-wqy-zenhei (make browser-deps / make setup)")
@@ -109,6 +135,26 @@ def test_a_line_starting_with_a_percent_sign_continues_a_short_line():
              Line(100, 160, 1500, 200, "%；社会消费品零售总额"),
              Line(100, 220, 1500, 260, "增长8.8%，比上年提高一个百分点以上，消费市场持续回暖。")]
     assert page_text(lines) == "固定资产投资增长14.7%；社会消费品零售总额增长8.8%，比上年提高一个百分点以上，消费市场持续回暖。"
+
+
+def test_a_paragraph_running_over_a_page_break_is_joined_and_its_pages_kept():
+    from qa.ingest import join_pages
+    from qa.ocr import RUNS_ON
+
+    page1 = [Line(192, 100, 1480, 140, "今年的主要预期目标是：地区生产总值增长6%左右，"),
+             Line(100, 160, 1500, 200, "规上工业增加值增长8%，固定资产投资增长5%，社会消费品零售"),
+             Line(100, 220, 1500, 260, "总额增长6.5%，城乡居民人均可支配收入增长与经济增长")]
+    page2 = [Line(100, 100, 700, 140, "同步，粮食产量稳定。"),  # at the margin: a continuation
+             Line(192, 160, 1500, 200, "围绕上述目标，重点抓好以下工作，一是做强茶旅融合产业，"),
+             Line(100, 220, 900, 260, "二是加快县城更新。")]
+    first, second = page_text(page1, marked=True), page_text(page2, marked=True)
+    assert first.endswith(RUNS_ON) and second.startswith(RUNS_ON)
+    text, starts = join_pages([first, second, "第三页的文字。"])
+    assert "经济增长同步，粮食产量稳定。\n围绕上述目标" in text and RUNS_ON not in text
+    assert starts[1] == [text.index("同步，粮食"), 2] and text[starts[2][0]:] == "第三页的文字。"
+    # A page ending with a full stop on a full line, or starting indented, stays apart.
+    assert not page_text(page2, marked=True).endswith(RUNS_ON)
+    assert join_pages([first, page_text(page1, marked=True)])[0].count("\n") == 1
 
 
 # --- pages found again after cleaning -------------------------------------------------------------
@@ -167,8 +213,8 @@ def test_a_page_that_cannot_be_read_is_named_and_the_others_are_kept(tmp_path, c
     monkeypatch.setattr(ocr, "recognise", FakeRecogniser([p for _, p in pages], fail_on=2))
     doc = load_document(path)
     assert any("p. 2 could not be read" in w and "model error" in w for w in doc.warnings)
-    assert pages[0][1].split("\n")[-1] in doc.text and pages[-1][1].split("\n")[-1] in doc.text
-    assert pages[1][1].split("\n")[-1] not in doc.text
+    assert pages[0][1].split("\n")[-1].strip("\u3000") in doc.text and pages[-1][1].split("\n")[-1].strip("\u3000") in doc.text
+    assert pages[1][1].split("\n")[-1].strip("\u3000") not in doc.text
     assert doc.pages[1][0] == doc.pages[2][0] and doc.page_at(0) == 1  # page 2 is empty; text is never put on it
     assert OcrCache(cache).stats()[0] == len(pages) - 1  # the failed page is tried again next time
 
@@ -231,7 +277,7 @@ def test_a_folder_of_page_photos_is_one_report_with_its_pages_in_order(tmp_path,
     assert built.added == [album.name] and fake.calls == len(pages)
     record = service.reports()[album.name]
     assert record["district"] == "婺源县" and [n for _, n in record["pages"]] == list(range(1, len(pages) + 1))
-    last = pages[-1][1].split("\n")[-1]
+    last = pages[-1][1].split("\n")[-1].strip("\u3000")
     answer = service.ask(last[:30])
     hit = next(h for h in answer.hits if last[:20] in h.text)
     assert hit.pages() == f"p. {len(pages)}"
@@ -266,16 +312,25 @@ def test_citations_and_the_document_view_show_the_page(tmp_path, cache, monkeypa
     service = Service(settings, load=False)
     service.build()
     service.reload()
+    first = next(n for n, (_, printed) in enumerate(pages, start=1) if "今年经济社会发展的主要预期目标是" in printed)
+    last = next(n for n, (_, printed) in enumerate(pages, start=1) if "城乡居民人均可支配收入增长与经济增长同步" in printed)
+    assert first < last  # the targets' sentence runs over a page break: one paragraph, cited over both pages
     answer = service.ask("婺源县2025年规上工业增加值增长目标是多少？")
     hit = next(h for h in answer.hits if "规上工业增加值增长8%" in h.sentence)
-    printed_on = next(n for n, (_, printed) in enumerate(pages, start=1) if "规上工业增加值增长8%" in printed)
-    assert hit.pages() == f"p. {printed_on}"
-    assert answer.to_json()["hits"][hit.rank - 1]["page"] == f"p. {printed_on}"
+    assert hit.sentence.startswith("今年经济社会发展的主要预期目标是") and hit.pages() == f"pp. {first}–{last}"
+    assert answer.to_json()["hits"][hit.rank - 1]["page"] == f"pp. {first}–{last}"
     if answer.rank == hit.rank:
-        assert answer.to_json()["answer"]["page"] == f"p. {printed_on}"
+        assert answer.to_json()["answer"]["page"] == f"pp. {first}–{last}"
+    tourists = service.ask("婺源县2024年接待游客多少万人次？")
+    on = next(n for n, (_, printed) in enumerate(pages, start=1) if "接待游客2680万人次" in printed)
+    assert next(h for h in tourists.hits if "2680万人次" in h.sentence).pages() == f"p. {on}"
+    table = service.ask("各县2025年地区生产总值增长目标对比").table
+    row = next(r for r in table if r["value"] is not None)
+    assert row["value"] == 6 and row["sentence"].startswith("今年经济社会发展的主要预期目标是")
+    assert row["page"] == f"pp. {first}–{last}"
     view = document_page(service.searcher.index, "婺源县.pdf", hit.start, hit.end, reports)
-    assert f'id="p{printed_on}"' in view and f"— p. {len(pages)} —" in view
-    assert f" · p. {printed_on}" in view or f" · pp. {printed_on}" in view
+    assert f'id="p{last}"' in view and f"— p. {len(pages)} —" in view
+    assert f" · pp. {first}–{last}" in view
 
 
 # --- the real models ---------------------------------------------------------------------------------
