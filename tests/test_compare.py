@@ -53,7 +53,8 @@ def test_the_table_is_in_the_json_and_the_page(service):
     answer = service.ask("各区2024年规上工业增加值增长目标分别是多少？")
     assert answer.to_json()["table"] == answer.table
     assert set(answer.table[0]) == {"place", "indicator", "measure", "value", "unit", "kind", "qualifier", "year",
-                                    "source", "start", "end", "sentence"}
+                                    "source", "start", "end", "sentence", "page"}
+    assert all(row["page"] == "" for row in answer.table)  # text reports have no pages
     page = render_answer(answer)
     assert page.count("<tr") == len(service.districts) + 1 and 'class="qa-bar"' in page and "报告未提及" in page
 
