@@ -321,6 +321,11 @@ def test_citations_and_the_document_view_show_the_page(tmp_path, cache, monkeypa
     assert answer.to_json()["hits"][hit.rank - 1]["page"] == f"pp. {first}–{last}"
     if answer.rank == hit.rank:
         assert answer.to_json()["answer"]["page"] == f"pp. {first}–{last}"
+    from qa.render import plain_citation, render_answer
+
+    assert f'<span class="qa-page">pp. {first}–{last}</span>' in render_answer(answer)
+    if answer.rank == hit.rank:
+        assert f"pp. {first}–{last}, 婺源县.pdf:" in plain_citation(answer)
     tourists = service.ask("婺源县2024年接待游客多少万人次？")
     on = next(n for n, (_, printed) in enumerate(pages, start=1) if "接待游客2680万人次" in printed)
     assert next(h for h in tourists.hits if "2680万人次" in h.sentence).pages() == f"p. {on}"
