@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .chunk import page_label
+from .chunk import span_label
 from .clean import split_sentences
 from .compare import Comparison, compare
 from .ingest import page_at
@@ -289,7 +289,7 @@ def _add_pages(rows: list[dict], reports: dict[str, dict]) -> None:
     for row in rows:
         pages = (reports.get(row.get("source") or "") or {}).get("pages") or []
         start, end = row.get("start"), row.get("end")
-        row["page"] = (page_label(page_at(pages, start), page_at(pages, max(start, end - 1)))
+        row["page"] = (span_label(lambda offset: page_at(pages, offset), start, end)
                        if pages and start is not None and end is not None else "")
 
 

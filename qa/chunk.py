@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from .clean import heading_label, heading_level
@@ -58,6 +59,11 @@ def page_label(first: int, last: int = 0) -> str:
     if not first:
         return ""
     return f"pp. {first}–{last}" if last > first else f"p. {first}"
+
+
+def span_label(page_of: Callable[[int], int], start: int, end: int) -> str:
+    """page_label of the span [start, end), page_of giving the page of an offset."""
+    return page_label(page_of(start), page_of(max(start, end - 1)))
 
 
 def _is_subheading(paragraph: str) -> bool:

@@ -6,6 +6,7 @@ half of an evidence string's occurrence in that report's cleaned text.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sys
@@ -116,15 +117,11 @@ def folded(text: str) -> tuple[str, list[int]]:
     return "".join(chars), where
 
 
-_FOLDED: dict[tuple[str, int], tuple[str, list[int]]] = {}
+_folded_report = functools.lru_cache(maxsize=64)(folded)  # a report's text is folded once per run
 
 
 def _folded_spans(doc: dict, evidence: str) -> list[tuple[str, int, int]]:
-    key = (doc["source"], len(doc["text"]))
-    if key not in _FOLDED:
-        _FOLDED.clear() if len(_FOLDED) > 64 else None
-        _FOLDED[key] = folded(doc["text"])
-    text, where = _FOLDED[key]
+    text, where = _folded_report(doc["text"])
     needle = folded(evidence)[0]
     spans, start = [], text.find(needle) if needle else -1
     while start >= 0:

@@ -324,18 +324,18 @@ def _read_page_folder(folder: Path, settings: Settings) -> RawReport:
             pages += image_pages(data, f"{folder.name}/{image.name}", reader, hashlib.sha256(data).hexdigest(), warnings)
         except (OSError, ReportError) as exc:
             warnings.append(f"{folder.name}/{image.name}: {exc}; page left out")
-    if not any(p.strip(RUNS_ON + " \n") for p in pages):
-        raise ReportError("no text found on any page (OCR read nothing)")
-    text, starts = join_pages(pages)
+    text, starts = join_pages(pages, "no text found on any page (OCR read nothing)")
     check_text_size(text, settings)
     return RawReport(text, "ocr", warnings, starts)
 
 
-def join_pages(pages: list[str]) -> tuple[str, list[list[int]]]:
+def join_pages(pages: list[str], empty: str = "no text found on any page") -> tuple[str, list[list[int]]]:
     """The pages' texts as one, and [offset, page number] of each page in it. Pages are joined
     by a line break, but a paragraph running over a page break (OCR marks its ends with RUNS_ON:
     the page ends on a full line without a full stop, the next starts at the margin) is joined
-    without one."""
+    without one. Raises ReportError(empty) when no page holds any text."""
+    if not any(p.strip(RUNS_ON + " \n") for p in pages):
+        raise ReportError(empty)
     parts, starts, offset, runs_on = [], [], 0, False
     for number, page in enumerate(pages, start=1):
         starts_inside, ends_inside = page.startswith(RUNS_ON), page.endswith(RUNS_ON) and len(page) > 1
@@ -350,7 +350,7 @@ def join_pages(pages: list[str]) -> tuple[str, list[list[int]]]:
 
 
 def _parse(path: Path, suffix: str, data: bytes, settings: Settings,
-           warnings: list[str]) -> tuple[str, str, int, list[str] | None]:
+           warnings: list[str]) -> tuple[str, str, int, list[list[int]] | None]:
     """(text, encoding, bad bytes replaced, page starts or None) of a report file's bytes, by its type."""
     if suffix in {".txt", ".md"}:
         return *decode_text(data), None
@@ -375,10 +375,8 @@ def _parse(path: Path, suffix: str, data: bytes, settings: Settings,
     if reader.recognised:
         log.info("%s: %d page(s) read by OCR in %.1f s (%d from the cache)", path.name, reader.recognised,
                  reader.seconds, reader.cached)
-    if not any(p.strip(RUNS_ON + " \n") for p in pages):
-        raise ReportError("no text found on any page (OCR read nothing)" if encoding != "pdf"
-                          else "PDF has no text")
-    text, starts = join_pages(pages)
+    text, starts = join_pages(pages, "no text found on any page (OCR read nothing)" if encoding != "pdf"
+                              else "PDF has no text")
     return text, encoding, 0, starts
 
 
@@ -505,11 +503,6 @@ def _progress(items, name: str):
     from tqdm import tqdm
 
     return tqdm(items, desc=f"OCR {name}", unit="page", leave=False, disable=None)
-
-
-def pdf_to_text(path: Path) -> str:
-    """A PDF's text, OCR'd where it has no text layer (kept for callers that want text only)."""
-    return read_raw(path)[0]
 
 
 def xlsx_to_text(data: bytes) -> str:

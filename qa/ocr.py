@@ -10,6 +10,7 @@ PP-OCRv4 and Debian's tesseract 4.1 chi_sim; the figures are in the README ("Sca
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -77,6 +78,7 @@ MAX_REREADS = 12  # lines looked for again per page, at most (a report with blan
 READER_VERSION = 7
 
 
+@functools.lru_cache(maxsize=1)
 def engine_id() -> str:
     """What produced a cached text: a new engine version, or a new READER_VERSION, reads pages again."""
     try:
@@ -285,8 +287,7 @@ def page_text(lines: list[Line], marked: bool = False) -> str:
     text = "\n".join(paragraphs)
     if marked:
         indents = any(r[0] > left + height for r in merged)
-        if indents and merged[0][0] <= left + height / 2 and not _CONTINUES.match(merged[0][4]) or \
-                _CONTINUES.match(merged[0][4]):
+        if _CONTINUES.match(merged[0][4]) or (indents and merged[0][0] <= left + height / 2):
             text = RUNS_ON + text
         if merged[-1][2] >= right - 2 * height and merged[-1][4][-1:] not in _PARAGRAPH_END:
             text += RUNS_ON

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .chunk import Chunk, page_in, page_label
+from .chunk import Chunk, page_in, page_label, span_label
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .query import IndexedPlace, Query, analyze
@@ -63,8 +63,8 @@ class Hit:
         if not self.page:
             return ""
         if self.sentence:
-            return page_label(page_in(self.page, self.breaks, self.sentence_start),
-                              page_in(self.page, self.breaks, max(self.sentence_start, self.sentence_end - 1)))
+            return span_label(lambda offset: page_in(self.page, self.breaks, offset), self.sentence_start,
+                              self.sentence_end)
         return page_label(self.page, self.page_end)
 
     def to_dict(self) -> dict:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from .clean import detect_sites, normalize_newlines, to_halfwidth, to_simplified
 from .errors import QAError
-from .chunk import page_label
+from .chunk import span_label
 from .ingest import file_hash, page_at, read_raw
 from .noise import HTML_RESIDUE, INLINE_NOISE, PINYIN_ANNOTATION, PINYIN_MOJIBAKE
 
@@ -483,7 +483,7 @@ def source_view(index: Index, source: str, start: int, end: int, reports_dir: Pa
     title, place = record.get("title") or source, record.get("place") or record.get("district") or ""
     year = record.get("year") or ""
     pages = record.get("pages") or []
-    cited_pages = page_label(page_at(pages, start), page_at(pages, max(start, end - 1)))
+    cited_pages = span_label(lambda offset: page_at(pages, offset), start, end)
     head = (f'<header><h1>《{_e(title)}》</h1><p class="meta">{_e(place)}{f" · {year}" if year else ""} · '
             f'{_e(source)}{f" · {cited_pages}" if cited_pages else ""} · '
             f'引文 / cited: characters {start}–{end} of the cleaned text · '
